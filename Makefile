@@ -1,0 +1,46 @@
+# Two commands do everything on a fresh Debian machine that has only the Swift toolchain:
+#   make demo   — installs what is missing, builds, runs the tool on the bundled example
+#   make test   — installs what is missing, builds, runs the Swift tests and the Python cross-checks
+# `.ci/run` calls `make test` and nothing else.
+
+APT_PACKAGES := pkg-config libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev
+PYTHON ?= python3
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export DEBIAN_FRONTEND := noninteractive
+
+.PHONY: demo test deps pydeps build release bench clean
+
+# Install only the Debian packages that are missing (dpkg -s is cheap; apt-get is not).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# numpy/scipy/pytest for the independent cross-checks (scipy's own Qhull, numpy's file writers).
+pydeps:
+	@$(PYTHON) -c 'import numpy, scipy, pytest' 2>/dev/null || \
+	  $(PYTHON) -m pip install -q numpy scipy pytest 2>/dev/null || \
+	  { $(SUDO) apt-get install -y -qq python3-numpy python3-scipy python3-pytest >/dev/null; }
+
+build: deps
+	$(SWIFT) build --build-tests
+
+release: deps
+	$(SWIFT) build -c release --product unargmax
+
+demo: release
+	.build/release/unargmax count --table --max-classes 10 --max-dim 10 --bias
+	.build/release/unargmax count --classes 32000 --dim 512 --bias
+
+test: build pydeps
+	$(SWIFT) test --skip-build
+	UNARGMAX=$(CURDIR)/.build/debug/unargmax $(PYTHON) -m pytest -q Tests/CrossChecks
+
+bench: release pydeps
+	.build/release/unargmax bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+// Unargmaxable: the geometry of low-rank softmax layers.
+// One concept per module; data flows formats → SoftmaxLayer → detectors → reports → CLI.
+import PackageDescription
+
+/// A C library reached through a module map (see `Sources/C*/module.modulemap`).
+func systemLibrary(_ name: String, pkgConfig: String? = nil, apt: String) -> Target {
+    .systemLibrary(name: name, pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "Unargmaxable",
+    products: [
+        .executable(name: "unargmax", targets: ["unargmax"]),
+        .library(name: "Unargmaxable", targets: ["Unargmaxable"]),
+        .library(name: "RegionCounting", targets: ["RegionCounting"]),
+        .library(name: "ExactArithmetic", targets: ["ExactArithmetic"]),
+        .library(name: "ConvexHulls", targets: ["ConvexHulls"]),
+        .library(name: "LayerFormats", targets: ["LayerFormats"]),
+        .library(name: "LinearProgramming", targets: ["LinearProgramming"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // System libraries (Debian: libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev).
+        systemLibrary("CGMP", apt: "libgmp-dev"),
+        systemLibrary("CFLINT", apt: "libflint-dev"),
+        systemLibrary("CQhull", pkgConfig: "qhull_r", apt: "libqhull-dev"),
+        systemLibrary("CGLPK", apt: "libglpk-dev"),
+        systemLibrary("CBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
+
+        // Swift modules.
+        .target(name: "ExactArithmetic", dependencies: ["CGMP"]),
+        .target(name: "RegionCounting", dependencies: ["ExactArithmetic", "CFLINT"]),
+        .target(name: "LinearProgramming", dependencies: ["CGLPK"]),
+        .target(name: "ConvexHulls", dependencies: ["CQhull"]),
+        .target(name: "LayerFormats", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "BraidArrangements", dependencies: ["LinearProgramming"]),
+        .target(name: "Unargmaxable", dependencies: [
+            "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
+        ]),
+        .executableTarget(name: "unargmax", dependencies: [
+            "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests (Swift Testing).
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CGMP", "CFLINT", "CQhull", "CGLPK", "CBLAS"]),
+        .testTarget(name: "ExactArithmeticTests", dependencies: ["ExactArithmetic"]),
+        .testTarget(name: "RegionCountingTests", dependencies: ["RegionCounting", "ExactArithmetic"]),
+        .testTarget(name: "LinearProgrammingTests", dependencies: ["LinearProgramming"]),
+        .testTarget(name: "ConvexHullsTests", dependencies: ["ConvexHulls"]),
+        .testTarget(name: "LayerFormatsTests", dependencies: ["LayerFormats"]),
+        .testTarget(name: "UnargmaxableTests", dependencies: ["Unargmaxable", "ConvexHulls", "LayerFormats"]),
+    ]
+)

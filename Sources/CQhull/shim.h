@@ -1,0 +1,1 @@
+#include <libqhull_r/qhull_ra.h>

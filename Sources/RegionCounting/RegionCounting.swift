@@ -1,0 +1,1 @@
+// RegionCounting module

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The command-line tool. Each subcommand lives in its own `*Command.swift` file;
+/// the library stays free of printing, the CLI owns output, progress and exit codes.
+@main
+struct Unargmax: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unargmax",
+        abstract: "Find the classes a low-rank softmax layer can never predict, and count the rankings it can.",
+        subcommands: [
+        ]
+    )
+}
