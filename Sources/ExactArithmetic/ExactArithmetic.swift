@@ -1,1 +1,0 @@
-// ExactArithmetic module
