@@ -8,6 +8,7 @@ struct Unargmax: ParsableCommand {
         commandName: "unargmax",
         abstract: "Find the classes a low-rank softmax layer can never predict, and count the rankings it can.",
         subcommands: [
+            CountCommand.self,
         ]
     )
 }

@@ -1,1 +1,0 @@
-// RegionCounting module

@@ -1,0 +1,78 @@
+import ArgumentParser
+import ExactArithmetic
+import Foundation
+import RegionCounting
+
+struct CountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "count",
+        abstract: "Count the rankings (braid-arrangement regions) a softmax layer can realise.",
+        discussion: """
+        A layer y = Wx (+ b) with |C| classes and d input features, weights in general position, can
+        rank its classes in only some of the |C|! possible orders. The count depends only on |C|, d and
+        whether there is a bias; it is exact (arbitrary precision), even at LLM sizes:
+
+          unargmax count --classes 4 --dim 2 --no-bias          # 12 of 24
+          unargmax count --classes 128256 --dim 4096 --bias     # Llama-3 shape, exact
+          unargmax count --table --max-classes 10 --max-dim 10  # the paper's Table 3
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, csv, json, latex }
+
+    @Option(name: .customLong("classes"), help: "Number of classes |C|.")
+    var classes: Int?
+
+    @Option(name: .customLong("dim"), help: "Input dimension d.")
+    var dimension: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Whether the layer has a bias term.")
+    var bias = true
+
+    @Flag(help: "Print the table for |C| = 1…max-classes (rows) and d = 1…max-dim (columns).")
+    var table = false
+
+    @Option(name: .customLong("max-classes"), help: "Rows of --table.")
+    var maxClasses = 10
+
+    @Option(name: .customLong("max-dim"), help: "Columns of --table.")
+    var maxDimension = 10
+
+    @Option(help: "Counting method: \(FeasibleRankings.Method.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var method: FeasibleRankings.Method = .automatic
+
+    @Option(help: "Output format: text, csv, json or latex (csv and latex with --table only).")
+    var format: Format = .text
+
+    func validate() throws {
+        if table {
+            guard (1...2000).contains(maxClasses), (1...2000).contains(maxDimension) else {
+                throw ValidationError("--max-classes and --max-dim must be between 1 and 2000.")
+            }
+        } else {
+            guard let classes, let dimension else { throw ValidationError("Give --classes and --dim, or --table.") }
+            guard classes >= 1 else { throw ValidationError("--classes must be at least 1.") }
+            guard dimension >= 0 else { throw ValidationError("--dim cannot be negative.") }
+            guard format == .text || format == .json else { throw ValidationError("--format \(format.rawValue) needs --table.") }
+            if method == .goodTideman && classes > 5000 {
+                throw ValidationError("--method good-tideman builds full Stirling rows (O(C²)); use it for --classes ≤ 5000.")
+            }
+        }
+    }
+
+    func run() throws {
+        if table {
+            let table = RegionCountTable(maxClasses: maxClasses, maxDimension: maxDimension, bias: bias)
+            print(RegionCountRendering.render(table, as: format), terminator: "")
+        } else {
+            let count = FeasibleRankings.count(classes: classes!, dimension: dimension!, bias: bias, method: method)
+            print(format == .json ? RegionCountRendering.json(count) : RegionCountRendering.text(count))
+        }
+    }
+}
+
+extension FeasibleRankings.Method: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(rawValue: argument == "good-tideman" ? "goodTideman" : argument == "closed-form" ? "closedForm" : argument)
+    }
+}
