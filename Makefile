@@ -21,9 +21,9 @@ deps:
 
 # numpy/scipy/pytest for the independent cross-checks (scipy's own Qhull, numpy's file writers).
 pydeps:
-	@$(PYTHON) -c 'import numpy, scipy, pytest' 2>/dev/null || \
-	  $(PYTHON) -m pip install -q numpy scipy pytest 2>/dev/null || \
-	  { $(SUDO) apt-get install -y -qq python3-numpy python3-scipy python3-pytest >/dev/null; }
+	@$(PYTHON) -c 'import numpy, scipy, pytest, gmpy2' 2>/dev/null || \
+	  $(PYTHON) -m pip install -q numpy scipy pytest gmpy2 2>/dev/null || \
+	  { $(SUDO) apt-get install -y -qq python3-numpy python3-scipy python3-pytest python3-gmpy2 >/dev/null; }
 
 build: deps
 	$(SWIFT) build --build-tests
