@@ -9,7 +9,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test deps pydeps build release bench clean
+.PHONY: demo test deps pydeps build release bench crosscheck-llm clean
 
 # Install only the Debian packages that are missing (dpkg -s is cheap; apt-get is not).
 deps:
@@ -41,6 +41,10 @@ test: build pydeps
 
 bench: release pydeps
 	.build/release/unargmax bench
+
+# Llama-3-sized counts against the independent implementation (~5 minutes; not part of `make test`).
+crosscheck-llm: release pydeps
+	cd Tests/CrossChecks && UNARGMAX=$(CURDIR)/.build/release/unargmax $(PYTHON) check_llm_count.py
 
 clean:
 	rm -rf .build
