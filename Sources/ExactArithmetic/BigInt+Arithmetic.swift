@@ -40,7 +40,7 @@ extension BigInt {
     public func quotientAndRemainder(dividingBy divisor: BigInt) -> (quotient: BigInt, remainder: BigInt) {
         precondition(!divisor.isZero, "BigInt division by zero")
         let q = Box(), r = Box()
-        withMPZ { n in divisor.withMPZ { d in __gmpz_tdiv_qr(&q.value, &r.value, n, d) } }
+        withMPZ { n in divisor.withMPZ { d in __gmpz_tdiv_qr(q.pointer, r.pointer, n, d) } }
         return (BigInt(box: q), BigInt(box: r))
     }
 

@@ -5,11 +5,19 @@ import CGMP
 /// Value semantics: the GMP integer lives in an immutable, reference-counted box; every operation
 /// builds a new box, so copies never alias mutable state. GMP memory is freed when the box dies.
 public struct BigInt: Sendable {
-    /// Owns one initialised `mpz_t`. Never mutated after the initialiser that filled it returns.
-    final class Box: @unchecked Sendable {  // immutable after construction, so sharing across threads is safe
-        var value = __mpz_struct()
-        init() { __gmpz_init(&value) }
-        deinit { __gmpz_clear(&value) }
+    /// Owns one initialised `mpz_t` at a stable address. Never mutated after the initialiser that
+    /// filled it returns, so sharing it across threads is safe; reads go through the pointer,
+    /// not through inout access to a stored property.
+    final class Box: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<__mpz_struct>
+        init() {
+            pointer = .allocate(capacity: 1)
+            __gmpz_init(pointer)
+        }
+        deinit {
+            __gmpz_clear(pointer)
+            pointer.deallocate()
+        }
     }
 
     let box: Box
@@ -19,13 +27,13 @@ public struct BigInt: Sendable {
     /// Builds a new value by letting `fill` write into a fresh, initialised `mpz_t`.
     package static func make(_ fill: (UnsafeMutablePointer<__mpz_struct>) -> Void) -> BigInt {
         let box = Box()
-        withUnsafeMutablePointer(to: &box.value) { fill($0) }
+        fill(box.pointer)
         return BigInt(box: box)
     }
 
     /// Read-only access to the underlying `mpz_t` for GMP calls.
     package func withMPZ<R>(_ body: (UnsafePointer<__mpz_struct>) -> R) -> R {
-        withUnsafePointer(to: &box.value) { body($0) }
+        body(box.pointer)
     }
 
     public init(_ value: Int) {
@@ -39,7 +47,7 @@ public struct BigInt: Sendable {
         let digits = text.first == "-" ? text.dropFirst() : text
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         let box = Box()
-        let status = String(text).withCString { __gmpz_set_str(&box.value, $0, 10) }
+        let status = String(text).withCString { __gmpz_set_str(box.pointer, $0, 10) }
         guard status == 0 else { return nil }
         self.init(box: box)
     }

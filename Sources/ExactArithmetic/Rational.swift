@@ -6,10 +6,17 @@ import CGMP
 /// Every finite `Double` and `Float` converts exactly (they are dyadic rationals), which is what
 /// certificate checking needs: re-evaluate a floating-point claim with no rounding at all.
 public struct Rational: Sendable {
-    final class Box: @unchecked Sendable {  // immutable after construction
-        var value = __mpq_struct()
-        init() { __gmpq_init(&value) }
-        deinit { __gmpq_clear(&value) }
+    /// Owns one initialised `mpq_t` at a stable address; immutable after construction (see `BigInt.Box`).
+    final class Box: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<__mpq_struct>
+        init() {
+            pointer = .allocate(capacity: 1)
+            __gmpq_init(pointer)
+        }
+        deinit {
+            __gmpq_clear(pointer)
+            pointer.deallocate()
+        }
     }
 
     let box: Box
@@ -18,12 +25,12 @@ public struct Rational: Sendable {
 
     package static func make(_ fill: (UnsafeMutablePointer<__mpq_struct>) -> Void) -> Rational {
         let box = Box()
-        withUnsafeMutablePointer(to: &box.value) { fill($0) }
+        fill(box.pointer)
         return Rational(box: box)
     }
 
     package func withMPQ<R>(_ body: (UnsafePointer<__mpq_struct>) -> R) -> R {
-        withUnsafePointer(to: &box.value) { body($0) }
+        body(box.pointer)
     }
 
     public init(_ value: Int) {
@@ -41,8 +48,8 @@ public struct Rational: Sendable {
     public init(_ numerator: BigInt, _ denominator: BigInt) {
         precondition(!denominator.isZero, "Rational with zero denominator")
         self = Rational.make { q in
-            numerator.withMPZ { __gmpz_set(&q.pointee._mp_num, $0) }
-            denominator.withMPZ { __gmpz_set(&q.pointee._mp_den, $0) }
+            numerator.withMPZ { __gmpq_set_num(q, $0) }
+            denominator.withMPZ { __gmpq_set_den(q, $0) }
             __gmpq_canonicalize(q)
         }
     }
@@ -58,13 +65,9 @@ public struct Rational: Sendable {
         self.init(exactly: Double(value))  // Float → Double is exact
     }
 
-    public var numerator: BigInt {
-        withMPQ { q in BigInt.make { __gmpz_set($0, &UnsafeMutablePointer(mutating: q).pointee._mp_num) } }
-    }
+    public var numerator: BigInt { BigInt.make { __gmpq_get_num($0, box.pointer) } }
 
-    public var denominator: BigInt {
-        withMPQ { q in BigInt.make { __gmpz_set($0, &UnsafeMutablePointer(mutating: q).pointee._mp_den) } }
-    }
+    public var denominator: BigInt { BigInt.make { __gmpq_get_den($0, box.pointer) } }
 
     /// −1, 0 or +1.
     public var signum: Int { withMPQ { Int($0.pointee._mp_num._mp_size.signum()) } }

@@ -156,3 +156,21 @@ struct RationalTests {
         #expect(Rational(0).signum == 0 && Rational(-1, 3).signum == -1)
     }
 }
+
+@Suite("Sharing across threads")
+struct ConcurrencyTests {
+    @Test("one BigInt and one Rational read from many threads at once give consistent results")
+    func sharedReads() {
+        let shared = BigInt.factorial(500)
+        let third = Rational(1, 3)
+        let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: 64)
+        defer { results.deallocate() }
+        nonisolated(unsafe) let output = results
+        DispatchQueue.concurrentPerform(iterations: 64) { i in
+            let product = shared * BigInt(i + 1)
+            let back = product.quotientAndRemainder(dividingBy: BigInt(i + 1))
+            output[i] = back.quotient == shared && back.remainder.isZero && (third * Rational(3) == Rational(1))
+        }
+        #expect(results.allSatisfy { $0 })
+    }
+}
