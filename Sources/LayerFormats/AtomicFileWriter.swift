@@ -1,0 +1,40 @@
+import Foundation
+
+/// Writes an output file so that it either appears complete or not at all: the content goes to a
+/// temporary file in the same directory, which is renamed over the destination only on success.
+/// Every output of the tool (reports, certificates, layers, plots) goes through here.
+public enum AtomicFileWriter {
+    /// `produce` writes the complete file at the temporary path it is given.
+    public static func write(to path: String, _ produce: (String) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw LayerFormatError(path, .writeFailed("the directory \(directory) does not exist"))
+        }
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        do {
+            try produce(temporary)
+            guard rename(temporary, path) == 0 else {
+                throw LayerFormatError(path, .writeFailed(String(cString: strerror(errno))))
+            }
+        } catch {
+            unlink(temporary)
+            if error is LayerFormatError { throw error }
+            throw LayerFormatError(path, .writeFailed("\(error)"))
+        }
+    }
+
+    public static func write(_ data: Data, to path: String) throws {
+        try write(to: path) { temporary in
+            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+                throw LayerFormatError(path, .writeFailed("cannot create a file in that directory"))
+            }
+        }
+    }
+
+    public static func write(_ text: String, to path: String) throws {
+        try write(Data(text.utf8), to: path)
+    }
+}

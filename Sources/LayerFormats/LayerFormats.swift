@@ -1,1 +1,0 @@
-// LayerFormats module
