@@ -9,6 +9,8 @@ struct Unargmax: ParsableCommand {
         abstract: "Find the classes a low-rank softmax layer can never predict, and count the rankings it can.",
         subcommands: [
             CountCommand.self,
+            HullCommand.self,
+            RandomCommand.self,
             BenchCommand.self,
         ]
     )

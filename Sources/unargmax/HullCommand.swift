@@ -1,0 +1,68 @@
+import ArgumentParser
+import ConvexHulls
+import Foundation
+import LayerFormats
+
+struct HullCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hull",
+        abstract: "Exact unargmaxable classes of a layer file from its convex hull (Qhull), for d < 10.",
+        discussion: """
+        Without --bias a class is unargmaxable exactly when its weight vector is not a vertex of the
+        convex hull of all weight vectors (duplicated rows: both copies). With --bias (inputs unbounded),
+        when its lifted point (w, b) is not a vertex of the upper hull of the lifted points.
+        Layer files: .npz with W (classes × features) and optional b, the original tool's decoder_Wemb
+        (features × classes), or an .npy holding W.
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Argument(help: "The layer file (.npz or .npy).")
+    var layer: String
+
+    @Flag(help: "Use the layer's bias b (the file must have one).")
+    var bias = false
+
+    @Flag(help: "Run Qhull even for d ≥ 10 (its cost grows roughly like |C|^⌊d/2⌋).")
+    var force = false
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    @Option(help: "Write the result to this file instead of stdout (atomically).")
+    var output: String?
+
+    func run() throws {
+        let arrays = try LayerArrays.load(path: layer)
+        guard !bias || arrays.bias != nil else {
+            throw CommandFailure("\(layer): has no bias array (b or decoder_ff_logit_out_b); drop --bias")
+        }
+        guard arrays.dimension < 10 || force else {
+            throw CommandFailure("\(layer): d = \(arrays.dimension) ≥ 10; Qhull's cost grows roughly like |C|^⌊d/2⌋ and may not finish. Pass --force to run it anyway, or use `unargmax check`.")
+        }
+        let truth = try HullCommand.groundTruth(arrays, bias: bias)
+        switch format {
+        case .json:
+            let report: JSONValue = .object([
+                ("classes", .int(arrays.classes)), ("dimension", .int(arrays.dimension)), ("bias", .bool(bias)),
+                ("unargmaxable", .ints(truth.unargmaxable)), ("vertices", .ints(truth.argmaxable)),
+            ])
+            try CommandSupport.emit(report.rendered(), output: output)
+        case .text:
+            try CommandSupport.emit("""
+            layer:         \(layer) (\(arrays.classes) classes, d = \(arrays.dimension), \(bias ? "with bias, unbounded inputs" : "no bias"))
+            unargmaxable:  \(truth.unargmaxable.count) — \(CommandSupport.indexList(truth.unargmaxable))
+            argmaxable:    \(truth.argmaxable.count)
+            """, output: output)
+        }
+    }
+
+    static func groundTruth(_ arrays: LayerArrays, bias: Bool) throws -> ArgmaxGroundTruth {
+        let weights = arrays.weights.values
+        if bias, let b = arrays.bias {
+            return try ArgmaxGroundTruth.withBias(weights: weights, bias: b, classes: arrays.classes, dimension: arrays.dimension)
+        }
+        return try ArgmaxGroundTruth.withoutBias(weights: weights, classes: arrays.classes, dimension: arrays.dimension)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// A JSON value whose objects keep their keys in the order written, so reports read top-down
+/// ("schema" first) and diff cleanly. Arrays of scalars print on one line.
+indirect enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral {
+    case object([(String, JSONValue)])
+    case array([JSONValue])
+    case string(String)
+    case int(Int)
+    case number(Double)
+    case bool(Bool)
+    case null
+
+    init(stringLiteral value: String) { self = .string(value) }
+    init(integerLiteral value: Int) { self = .int(value) }
+    init(booleanLiteral value: Bool) { self = .bool(value) }
+    init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+
+    static func ints(_ values: [Int]) -> JSONValue { .array(values.map(JSONValue.int)) }
+    static func numbers(_ values: [Double]) -> JSONValue { .array(values.map(JSONValue.number)) }
+
+    func rendered(indent: String = "") -> String {
+        switch self {
+        case .object(let members):
+            if members.isEmpty { return "{}" }
+            let inner = indent + "  "
+            return "{\n" + members.map { "\(inner)\(JSONValue.quote($0.0)): \($0.1.rendered(indent: inner))" }.joined(separator: ",\n") + "\n\(indent)}"
+        case .array(let items):
+            if items.allSatisfy({ if case .object = $0 { return false }; if case .array = $0 { return false }; return true }) {
+                return "[" + items.map { $0.rendered() }.joined(separator: ", ") + "]"
+            }
+            let inner = indent + "  "
+            return "[\n" + items.map { inner + $0.rendered(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+        case .string(let s): return JSONValue.quote(s)
+        case .int(let n): return String(n)
+        // Shortest round-trip representation; non-finite numbers have no JSON form.
+        case .number(let x): return x.isFinite ? "\(x)" : "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
