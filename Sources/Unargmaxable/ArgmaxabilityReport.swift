@@ -1,0 +1,57 @@
+/// What the detectors concluded about each class, with the evidence.
+public enum Verdict: String, Sendable, Equatable {
+    case argmaxable, unargmaxable, undecided
+}
+
+/// A certified bracket lower ≤ m_c ≤ upper on the class's best achievable logit margin
+/// m_c = max_{x∈X} min_{i≠c} (y_c − y_i). ±infinity when a side is not known.
+public struct MarginBracket: Sendable, Equatable {
+    public var lower: Double
+    public var upper: Double
+
+    public static let unknown = MarginBracket(lower: -.infinity, upper: .infinity)
+
+    public var verdict: Verdict {
+        if lower > 0 { return .argmaxable }
+        if upper <= 0 { return .unargmaxable }
+        return .undecided
+    }
+}
+
+/// The evidence behind a verdict, re-checkable without trusting the detector.
+public enum Certificate: Sendable, Equatable {
+    /// An input in the domain where the class is the strict argmax.
+    case witness([Double])
+    /// λ ≥ 0 with Σλ = 1 over other classes: the margin is at most
+    /// Σλ_i (b_c − b_i) + R ‖Σλ_i (w_c − w_i)‖₁ (box), or Σλ_i (b_c − b_i) when Σλ_i (w_c − w_i) = 0.
+    /// `exact` holds the weights as exact rationals ("p/q") when they were derived exactly.
+    case multipliers(indices: [Int], weights: [Double], exact: [String]?)
+}
+
+/// Which stage decided a class.
+public enum DecidingStage: String, Sendable {
+    case approximate, exact, none
+}
+
+public struct ClassResult: Sendable, Equatable {
+    public let index: Int
+    public var margin: MarginBracket
+    /// Braid-reflect steps spent on the class (0 if the approximate stage did not run).
+    public var steps: Int
+    public var certificate: Certificate?
+    public var stage: DecidingStage
+
+    public var verdict: Verdict { margin.verdict }
+}
+
+public struct ArgmaxabilityReport: Sendable {
+    public let classes: Int
+    public let dimension: Int
+    public let hasBias: Bool
+    public let domain: InputDomain
+    public let results: [ClassResult]
+    public let seconds: Double
+
+    public func indices(_ verdict: Verdict) -> [Int] { results.filter { $0.verdict == verdict }.map(\.index) }
+    public func count(_ verdict: Verdict) -> Int { results.reduce(0) { $0 + ($1.verdict == verdict ? 1 : 0) } }
+}

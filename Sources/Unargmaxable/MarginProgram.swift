@@ -1,0 +1,155 @@
+import ExactArithmetic
+import LinearProgramming
+
+/// Which linear program the exact detector solves for a class c (both have the sign of the margin).
+public enum ExactObjective: String, Sendable, CaseIterable {
+    /// maximise t s.t. (w_i − w_c)·x + t ≤ b_c − b_i: t* is the margin m_c itself.
+    case margin
+    /// The paper's variant: maximise r s.t. (w_i − w_c)·x + r‖w_i − w_c‖₂ ≤ b_c − b_i:
+    /// r* is the radius of the largest ball inside c's region.
+    case chebyshev
+}
+
+/// The exact detector for one class: the margin (or Chebyshev) LP over all C − 1 competitors,
+/// solved by constraint generation — start from a small working set, check the optimum against
+/// every class with one pass over W, add the most violated rows, re-solve warm. An optimum ≤ 0 on
+/// a subset already proves c unargmaxable (fewer constraints can only raise it), so most proofs
+/// never touch the whole layer. Verdicts come from certificates, never from solver tolerances.
+struct MarginProgram {
+    let layer: SoftmaxLayer
+    let domain: InputDomain
+    let objective: ExactObjective
+    let exactArithmetic: Bool
+    /// Rows added per round of constraint generation.
+    let rowsPerRound = 64
+    let maxRounds = 500
+
+    struct Outcome {
+        var margin = MarginBracket.unknown
+        var certificate: Certificate? = nil
+    }
+
+    func solve(class c: Int, workingSet initial: [Int]) -> Outcome {
+        let d = layer.dimension, C = layer.classes
+        guard C > 1 else { return Outcome(margin: MarginBracket(lower: .infinity, upper: .infinity), certificate: .witness(Array(repeating: 0, count: d))) }
+        var outcome = Outcome()
+        guard let lp = try? LinearProgram(columns: d + 1, direction: .maximize) else { return outcome }
+        let wc = layer.weights.row(c).map(Double.init)
+        do {
+            try lp.setObjective(Array(repeating: 0, count: d) + [1])
+            for j in 0..<d {
+                switch (domain.lower(j), domain.upper(j)) {
+                case let (l?, u?): try lp.setColumnBound(j, .range(l, u))
+                default: try lp.setColumnBound(j, .free)
+                }
+            }
+            // Cap t so the LP stays bounded (unbounded domains); reaching the cap still proves t > 0.
+            try lp.setColumnBound(d, .upper(1e6))
+        } catch { return outcome }
+
+        var inSet = Set<Int>()
+        var rows: [Int] = []
+        func add(_ i: Int) throws {
+            guard i != c, i >= 0, i < C, inSet.insert(i).inserted else { return }
+            var coefficients = [Double](repeating: 0, count: d + 1)
+            var squared = 0.0
+            layer.weights.withUnsafeBufferPointer { w in
+                for j in 0..<d {
+                    coefficients[j] = Double(w[i * d + j]) - wc[j]
+                    squared += coefficients[j] * coefficients[j]
+                }
+            }
+            coefficients[d] = objective == .margin ? 1 : squared.squareRoot()
+            try lp.addRow(coefficients, .upper(layer.biasValue(c) - layer.biasValue(i)))
+            rows.append(i)
+        }
+        do {
+            for i in initial { try add(i) }
+            if rows.isEmpty { try add(c == 0 ? 1 : 0) }
+        } catch { return outcome }
+
+        var support: [Int] = []  // the classes carrying the last dual solution
+        for _ in 0..<maxRounds {
+            let solution = lp.solve()
+            guard solution.status == .optimal else { break }
+            let t = solution.primal[d]
+            let x = Array(solution.primal[0..<d])
+            if t <= 0 {
+                // Optimum ≤ 0 on a subset: c cannot win. The duals are the proof.
+                (outcome.margin.upper, support) = certifyUpper(c, rows: rows, duals: solution.rowDuals, outcome: &outcome)
+                outcome.margin.lower = max(outcome.margin.lower, witnessLower(c, x))
+                break
+            }
+            // Check x against every class; add the most violated constraints.
+            let violated = mostViolated(c, x: x, t: t, excluding: inSet)
+            if violated.isEmpty {
+                let lower = witnessLower(c, x)
+                outcome.margin.lower = lower
+                if lower > 0 { outcome.certificate = .witness(x) }
+                (outcome.margin.upper, support) = certifyUpper(c, rows: rows, duals: solution.rowDuals, outcome: &outcome, keepCertificate: lower > 0)
+                break
+            }
+            do { for i in violated { try add(i) } } catch { break }
+        }
+        if outcome.margin.verdict == .undecided, (exactArithmetic || !layer.hasBias || !domain.isBounded) {
+            closeExactly(c, support: support, outcome: &outcome)
+        }
+        return outcome
+    }
+
+    /// A certified upper bound from the LP duals (λ ≥ 0 on the working set); records the
+    /// multipliers as the certificate when they prove c unargmaxable.
+    private func certifyUpper(_ c: Int, rows: [Int], duals: [Double], outcome: inout Outcome, keepCertificate: Bool = false) -> (Double, [Int]) {
+        var indices: [Int] = [], weights: [Double] = []
+        let largest = duals.map { abs($0) }.max() ?? 0
+        for (k, i) in rows.enumerated() where duals[k] > 1e-12 * largest {
+            indices.append(i)
+            weights.append(duals[k])
+        }
+        let bound = RigorousBounds.multiplierUpperBound(layer, class: c, indices: indices, weights: weights, domain: domain)
+        if bound <= 0 && !keepCertificate {
+            let total = weights.reduce(0, +)
+            outcome.certificate = .multipliers(indices: indices, weights: weights.map { $0 / total }, exact: nil)
+        }
+        return (bound, indices)
+    }
+
+    /// Exact arithmetic for brackets that floating point cannot close: exact multipliers on the
+    /// LP's support (margin exactly 0, or an unbounded domain needing Σλ(w_c − w_i) = 0 exactly).
+    private func closeExactly(_ c: Int, support: [Int], outcome: inout Outcome) {
+        guard !support.isEmpty, support.count <= layer.dimension + 1, layer.dimension <= 256 else { return }
+        guard let μ = ExactCertificates.supportMultipliers(layer, class: c, support: support),
+              let bound = ExactCertificates.multiplierBound(layer, class: c, indices: support, weights: μ, domain: domain),
+              bound.signum <= 0 else { return }
+        let kept = zip(support, μ).filter { !$0.1.isZero }
+        outcome.margin.upper = bound.doubleValue  // GMP truncates toward zero: a value ≤ 0 stays ≤ 0
+        outcome.certificate = .multipliers(indices: kept.map(\.0), weights: kept.map { $0.1.doubleValue }, exact: kept.map { $0.1.description })
+    }
+
+    private func witnessLower(_ c: Int, _ x: [Double]) -> Double {
+        RigorousBounds.witnessLowerBound(layer, class: c, witness: x, domain: domain).bound
+    }
+
+    /// Classes outside the working set whose constraint x violates, most violated first.
+    private func mostViolated(_ c: Int, x: [Double], t: Double, excluding set: Set<Int>) -> [Int] {
+        let d = layer.dimension
+        var violations: [(Double, Int)] = []
+        let tolerance = 1e-9 * (1 + abs(t))
+        layer.weights.withUnsafeBufferPointer { w in
+            let wc = w.baseAddress! + c * d
+            for i in 0..<layer.classes where i != c && !set.contains(i) {
+                let wi = w.baseAddress! + i * d
+                var g = layer.biasValue(c) - layer.biasValue(i), squared = 0.0
+                for j in 0..<d {
+                    let a = Double(wc[j]) - Double(wi[j])
+                    g += a * x[j]
+                    squared += a * a
+                }
+                let required = objective == .margin ? t : t * squared.squareRoot()
+                if g < required - tolerance { violations.append((g - required, i)) }
+            }
+        }
+        violations.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        return violations.prefix(rowsPerRound).map(\.1)
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// Certified bounds on a class's margin from floating-point evaluation plus a rigorous bound on
+/// the rounding error (Higham, "Accuracy and Stability of Numerical Algorithms", §3.1: a sum of n
+/// products in any order has |error| ≤ γ_n Σ|terms|, γ_n = n u / (1 − n u)).
+///
+/// Weights and biases are Float32 and witnesses Double; all of them are exact in Double, so the
+/// only errors are those of the Double arithmetic, bounded here and subtracted (or added).
+enum RigorousBounds {
+    static let unitRoundoff = 0x1p-53
+
+    static func gamma(_ n: Int, unitRoundoff u: Double = unitRoundoff) -> Double {
+        let nu = Double(n) * u
+        return nu / (1 - nu)
+    }
+
+    /// A certified lower bound on min_{i≠c} g_i(x), g_i(x) = (w_c − w_i)·x + (b_c − b_i);
+    /// −∞ if x is outside the domain. O(C·d).
+    static func witnessLowerBound(_ layer: SoftmaxLayer, class c: Int, witness x: [Double], domain: InputDomain) -> (bound: Double, runnerUp: Int) {
+        guard domain.contains(x), layer.classes > 1 else { return (layer.classes > 1 ? -.infinity : .infinity, c) }
+        let d = layer.dimension
+        let g = gamma(d + 2) * 1.01  // 1% covers the rounding of the bound's own evaluation
+        var best = Double.infinity, runnerUp = c
+        layer.weights.withUnsafeBufferPointer { w in
+            let wc = w.baseAddress! + c * d
+            for i in 0..<layer.classes where i != c {
+                let wi = w.baseAddress! + i * d
+                var s = layer.biasValue(c) - layer.biasValue(i)
+                var magnitude = abs(s)
+                for j in 0..<d {
+                    let term = (Double(wc[j]) - Double(wi[j])) * x[j]
+                    s += term
+                    magnitude += abs(term)
+                }
+                let lower = s - g * magnitude
+                if lower < best { best = lower; runnerUp = i }
+            }
+        }
+        return (best, runnerUp)
+    }
+
+    /// A certified upper bound on the margin from multipliers λ ≥ 0 (any positive total):
+    /// m_c ≤ (β + max_{x∈X} v·x) / Σλ with v = Σλ_i (w_c − w_i), β = Σλ_i (b_c − b_i).
+    /// For an unbounded domain a float evaluation cannot prove v = 0, so it returns +∞ unless λ
+    /// sits on exact duplicates of w_c (then v = 0 exactly).
+    static func multiplierUpperBound(_ layer: SoftmaxLayer, class c: Int, indices: [Int], weights λ: [Double], domain: InputDomain) -> Double {
+        guard !indices.isEmpty, λ.allSatisfy({ $0 >= 0 && $0.isFinite }) else { return .infinity }
+        let d = layer.dimension, n = indices.count
+        let total = λ.reduce(0, +)
+        guard total > 0 else { return .infinity }
+        let g = gamma(n + 2) * 1.01
+        var beta = 0.0, betaMagnitude = 0.0
+        for (k, i) in indices.enumerated() {
+            let term = λ[k] * (layer.biasValue(c) - layer.biasValue(i))
+            beta += term
+            betaMagnitude += abs(term)
+        }
+        let betaUpper = beta + g * betaMagnitude
+        var directional = 0.0, directionalMagnitude = 0.0  // upper bound on max_{x∈X} v·x
+        var exactlyZero = true
+        layer.weights.withUnsafeBufferPointer { w in
+            for j in 0..<d {
+                var v = 0.0, magnitude = 0.0
+                for (k, i) in indices.enumerated() {
+                    let difference = Double(w[c * d + j]) - Double(w[i * d + j])
+                    if difference != 0 { exactlyZero = false }
+                    let term = λ[k] * difference
+                    v += term
+                    magnitude += abs(term)
+                }
+                let error = g * magnitude
+                guard let l = domain.lower(j), let u = domain.upper(j) else {
+                    if magnitude != 0 { directional = .infinity }
+                    continue
+                }
+                // max over x_j ∈ [l, u] of v_j x_j, for every v_j within [v − error, v + error].
+                let term = max((v - error) * l, (v + error) * l, (v - error) * u, (v + error) * u)
+                directional += term
+                directionalMagnitude += abs(term)
+            }
+        }
+        if !domain.isBounded && !exactlyZero { return .infinity }
+        let raw = betaUpper + directional
+        let numerator = raw + gamma(d + 2) * 1.01 * (abs(betaUpper) + directionalMagnitude)
+        // Divide by a lower or upper bound on Σλ, whichever makes the quotient larger.
+        let totalError = gamma(n) * total
+        return numerator <= 0 ? numerator / (total + totalError) : numerator / max(total - totalError, .leastNormalMagnitude)
+    }
+}
