@@ -19,10 +19,21 @@ indirect enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral
     static func ints(_ values: [Int]) -> JSONValue { .array(values.map(JSONValue.int)) }
     static func numbers(_ values: [Double]) -> JSONValue { .array(values.map(JSONValue.number)) }
 
+    /// Single-line form.
+    var compact: String {
+        switch self {
+        case .object(let members): return "{" + members.map { "\(JSONValue.quote($0.0)): \($0.1.compact)" }.joined(separator: ", ") + "}"
+        case .array(let items): return "[" + items.map(\.compact).joined(separator: ", ") + "]"
+        default: return rendered()
+        }
+    }
+
+    /// Indented form; small objects (one line under 160 characters) stay on one line.
     func rendered(indent: String = "") -> String {
         switch self {
         case .object(let members):
             if members.isEmpty { return "{}" }
+            if !indent.isEmpty, case let line = compact, line.count < 160 { return line }
             let inner = indent + "  "
             return "{\n" + members.map { "\(inner)\(JSONValue.quote($0.0)): \($0.1.rendered(indent: inner))" }.joined(separator: ",\n") + "\n\(indent)}"
         case .array(let items):

@@ -43,6 +43,15 @@ struct RandomCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
+    @Option(help: "Braid-reflect steps per class before the exact stage.")
+    var patience = 50
+
+    @Option(help: "Inputs in the box |x_j| ≤ R for the detectors (default: unbounded, which is what Qhull decides).")
+    var box: Double?
+
+    @Flag(help: "Skip the detectors (Qhull only).")
+    var noDetectors = false
+
     func validate() throws {
         guard classes >= 1 else { throw ValidationError("--classes must be at least 1.") }
         guard dimension >= 1 else { throw ValidationError("--dim must be at least 1.") }
@@ -58,12 +67,14 @@ struct RandomCommand: ParsableCommand {
         if let save { try arrays.writeNPZ(to: save) }
         let truth = dimension < 10 ? try HullCommand.groundTruth(arrays, bias: bias) : nil
         if let plot, let truth { try drawPlot(arrays, truth: truth, to: plot) }
+        let comparison = noDetectors ? nil : try compareDetectors(arrays, truth: truth)
         switch format {
         case .json:
             let qhull: JSONValue = truth.map { .object([("unargmaxable", .ints($0.unargmaxable)), ("vertices", .ints($0.argmaxable))]) } ?? .null
             let report: JSONValue = .object([
                 ("classes", .int(classes)), ("dimension", .int(dimension)), ("bias", .bool(bias)),
                 ("seed", seed <= UInt64(Int.max) ? .int(Int(seed)) : .string(String(seed))), ("distribution", .string(distribution.rawValue)), ("qhull", qhull),
+                ("detectors", comparison.map { $0.json } ?? .null),
             ])
             print(report.rendered())
         case .text:
@@ -73,10 +84,63 @@ struct RandomCommand: ParsableCommand {
             } else {
                 lines.append("qhull:         skipped (d ≥ 10)")
             }
+            if let comparison { lines += comparison.lines }
             if let save { lines.append("saved:         \(save)") }
             if let plot { lines.append("plot:          \(plot)") }
             print(lines.joined(separator: "\n"))
         }
+    }
+
+    /// The detectors' verdicts, scored against Qhull like the original tool's stollen_random:
+    /// the approximate detector predicts "unargmaxable" for every class it could not clear.
+    struct DetectorComparison {
+        let approximate: [Int]
+        let exact: [Int]
+        let undecided: [Int]
+        let truth: [Int]?
+        let seconds: Double
+
+        static func score(_ predicted: [Int], _ truth: [Int]) -> (precision: Double, recall: Double) {
+            let hits = Double(Set(predicted).intersection(truth).count)
+            return (predicted.isEmpty ? 1 : hits / Double(predicted.count), truth.isEmpty ? 1 : hits / Double(truth.count))
+        }
+
+        func entry(_ predicted: [Int]) -> JSONValue {
+            var members: [(String, JSONValue)] = [("unargmaxable", .ints(predicted))]
+            if let truth {
+                let (p, r) = Self.score(predicted, truth)
+                members += [("precision", .number(p)), ("recall", .number(r))]
+            }
+            return .object(members)
+        }
+
+        var json: JSONValue {
+            .object([("approximate", entry(approximate)), ("exact", entry(exact)), ("undecided", .ints(undecided)), ("seconds", .number(seconds))])
+        }
+
+        var lines: [String] {
+            func describe(_ predicted: [Int]) -> String {
+                guard let truth else { return "\(predicted.count) unargmaxable" }
+                let (p, r) = Self.score(predicted, truth)
+                return String(format: "%d unargmaxable, precision %.1f%%, recall %.1f%%", predicted.count, 100 * p, 100 * r)
+            }
+            var out = ["approximate:   \(describe(approximate)) (classes braid reflect could not clear)",
+                       "exact:         \(describe(exact))"]
+            if !undecided.isEmpty { out.append("undecided:     \(CommandSupport.indexList(undecided))") }
+            return out
+        }
+    }
+
+    func compareDetectors(_ arrays: LayerArrays, truth: ArgmaxGroundTruth?) throws -> DetectorComparison {
+        var options = DetectorOptions()
+        options.domain = box.map { .box(radius: $0) } ?? .unbounded
+        options.patience = patience
+        let report = UnargmaxableDetector.detect(try SoftmaxLayer(arrays), options: options)
+        // Qhull answers the unbounded question; with a box its answer is not the reference.
+        let reference = box == nil ? truth?.unargmaxable : nil
+        return DetectorComparison(approximate: report.results.filter { $0.stage != .approximate }.map(\.index),
+                                  exact: report.indices(.unargmaxable), undecided: report.indices(.undecided),
+                                  truth: reference, seconds: report.seconds)
     }
 
     /// The weight vectors with the edges of the hull that decides the verdicts: conv{w_i} without

@@ -11,6 +11,8 @@ struct Unargmax: ParsableCommand {
             CountCommand.self,
             HullCommand.self,
             RandomCommand.self,
+            CheckCommand.self,
+            PreventCommand.self,
             BenchCommand.self,
         ]
     )

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import LayerFormats
+import Unargmaxable
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Find every class of a layer that no input can make the argmax, with proof.",
+        discussion: """
+        Runs batched braid reflect (the paper's approximate search, one GEMM per step) and then an exact
+        LP with constraint generation for the classes it could not clear. Every verdict carries a
+        certificate that is checked independently of the solver: a witness input (argmaxable) or
+        multipliers λ ≥ 0, Σλ = 1 bounding the margin above (unargmaxable). Each class gets a certified
+        bracket lower ≤ margin ≤ upper on its best achievable logit margin; "undecided" when it
+        straddles 0. Exit code 0 whatever the verdicts.
+
+          unargmax check layer.npz                              # box |x_j| ≤ 100, as in the paper
+          unargmax check layer.npz --unbounded --format json --output report.json
+          unargmax check layer.npz --certificates proof.json --exact-arithmetic
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, csv }
+    enum Approximate: String, ExpressibleByArgument, CaseIterable { case braidReflect = "braid-reflect", none }
+    enum Exact: String, ExpressibleByArgument, CaseIterable { case margin, chebyshev, none }
+
+    @Argument(help: "The layer file (.npz with W and optional b, decoder_Wemb, or .npy).")
+    var layer: String
+
+    @Option(help: "Inputs lie in the box |x_j| ≤ R (default 100, the paper's setting).")
+    var box: Double?
+
+    @Flag(help: "Inputs may be anything in R^d.")
+    var unbounded = false
+
+    @Flag(help: "Ignore the file's bias (check y = Wx).")
+    var ignoreBias = false
+
+    @Option(help: "Approximate stage: braid-reflect or none.")
+    var approx: Approximate = .braidReflect
+
+    @Option(help: "Exact stage: margin (LP on the logit margin), chebyshev (the paper's largest-ball LP) or none.")
+    var exact: Exact = .margin
+
+    @Option(help: "Braid-reflect steps per class before the exact stage takes over.")
+    var patience = 50
+
+    @Option(help: "Threads for the GEMMs and the LPs (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Close undecided brackets with exact rational arithmetic where possible.")
+    var exactArithmetic = false
+
+    @Option(help: "Output format: text, json or csv.")
+    var format: Format = .text
+
+    @Option(help: "Write the report to this file (atomically) instead of stdout.")
+    var output: String?
+
+    @Option(help: "Write every class's certificate to this JSON file.")
+    var certificates: String?
+
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        if unbounded && box != nil { throw ValidationError("Give --box R or --unbounded, not both.") }
+        if let box, !(box > 0 && box.isFinite) { throw ValidationError("--box needs a positive radius.") }
+        guard patience >= 0 else { throw ValidationError("--patience cannot be negative.") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
+    }
+
+    var options: DetectorOptions {
+        var options = DetectorOptions()
+        options.domain = unbounded ? .unbounded : .box(radius: box ?? 100)
+        options.approximate = approx == .braidReflect
+        options.exact = exact == .none ? nil : ExactObjective(rawValue: exact.rawValue)
+        options.patience = patience
+        options.threads = threads
+        options.exactArithmetic = exactArithmetic
+        return options
+    }
+
+    func run() throws {
+        let arrays = try LayerArrays.load(path: layer)
+        let softmax = try SoftmaxLayer(arrays, useBias: !ignoreBias)
+        let bar = ProgressBar(enabled: !quiet)
+        let report = UnargmaxableDetector.detect(softmax, options: options) { bar.update($0) }
+        let rendered: String
+        switch format {
+        case .json: rendered = ReportRendering.json(report, layerPath: layer)
+        case .csv: rendered = ReportRendering.csv(report)
+        case .text: rendered = ReportRendering.text(report, layerPath: layer)
+        }
+        if let certificates { try AtomicFileWriter.write(ReportRendering.certificates(report) + "\n", to: certificates) }
+        try CommandSupport.emit(rendered, output: output)
+    }
+}

@@ -1,0 +1,132 @@
+"""`unargmax check` end to end: verdicts against scipy's Qhull, certificates re-verified in exact
+rational arithmetic by this independent Python checker, thread-count independence, bad input."""
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from test_hulls import save_layer, scipy_unargmaxable
+
+
+def verify_certificates(W, b, certificates, domain):
+    """Exact re-verification (fractions of the exact binary values): witness → margin > 0;
+    multipliers → upper bound ≤ 0. Returns the sets of proven argmaxable / unargmaxable classes."""
+    C, d = W.shape
+    Wq = [[Fraction(float(v)) for v in row] for row in W]
+    bq = [Fraction(float(v)) for v in b] if b is not None else [Fraction(0)] * C
+    radius = Fraction(domain["radius"]) if domain["kind"] == "box" else None
+    proven_max, proven_unmax = set(), set()
+    for entry in certificates["classes"]:
+        c = entry["index"]
+        if "witness" in entry:
+            x = [Fraction(v) for v in entry["witness"]]
+            assert radius is None or all(abs(v) <= radius for v in x), f"class {c}: witness outside the box"
+            margin = min(sum((Wq[c][j] - Wq[i][j]) * x[j] for j in range(d)) + bq[c] - bq[i] for i in range(C) if i != c)
+            assert margin > 0, f"class {c}: witness margin {float(margin)} is not positive"
+            proven_max.add(c)
+        else:
+            m = entry["multipliers"]
+            lam = [Fraction(s) for s in m["exact"]] if "exact" in m else [Fraction(w) for w in m["weights"]]
+            assert all(l >= 0 for l in lam) and sum(lam) > 0 and c not in m["indices"]
+            total = sum(lam)
+            v = [sum(l * (Wq[c][j] - Wq[i][j]) for l, i in zip(lam, m["indices"])) for j in range(d)]
+            beta = sum(l * (bq[c] - bq[i]) for l, i in zip(lam, m["indices"]))
+            if radius is None:
+                assert all(x == 0 for x in v), f"class {c}: unbounded domain needs Σλ(w_c − w_i) = 0 exactly"
+                bound = beta / total
+            else:
+                bound = (beta + radius * sum(abs(x) for x in v)) / total
+            assert bound <= 0, f"class {c}: multiplier bound {float(bound)} is positive"
+            proven_unmax.add(c)
+    return proven_max, proven_unmax
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("classes, dim, seed", [(60, 2, 1), (120, 3, 2), (150, 5, 3), (80, 8, 4)])
+def test_verdicts_and_certificates(unargmax, tmp_path, classes, dim, seed, bias):
+    layer = tmp_path / "layer.npz"
+    flags = ["--bias"] if bias else []
+    unargmax("random", "--classes", classes, "--dim", dim, "--seed", seed, *flags, "--save", layer)
+    certs = tmp_path / "certs.json"
+    _, out, _ = unargmax("check", layer, "--unbounded", "--format", "json", "--certificates", certs, "--quiet")
+    report = json.loads(out)
+    with np.load(layer) as z:
+        W, b = z["W"], (z["b"] if bias else None)
+    expected = scipy_unargmaxable(W, b)
+    got = [c["index"] for c in report["classes"] if c["verdict"] == "unargmaxable"]
+    assert report["schema"] == "unargmaxable.report/1"
+    assert report["summary"]["undecided"] == 0
+    assert got == expected
+    proven_max, proven_unmax = verify_certificates(W, b, json.loads(certs.read_text()), report["domain"])
+    assert proven_unmax == set(expected) and proven_max == set(range(classes)) - set(expected)
+
+
+def test_box_domain_certificates(unargmax, tmp_path):
+    layer = tmp_path / "layer.npz"
+    unargmax("random", "--classes", 200, "--dim", 6, "--seed", 5, "--bias", "--save", layer)
+    certs = tmp_path / "certs.json"
+    _, out, _ = unargmax("check", layer, "--box", 2, "--format", "json", "--certificates", certs, "--quiet")
+    report = json.loads(out)
+    assert report["domain"] == {"kind": "box", "radius": 2.0}
+    with np.load(layer) as z:
+        proven_max, proven_unmax = verify_certificates(z["W"], z["b"], json.loads(certs.read_text()), report["domain"])
+    verdicts = {c["index"]: c["verdict"] for c in report["classes"]}
+    assert proven_max == {c for c, v in verdicts.items() if v == "argmaxable"}
+    assert proven_unmax == {c for c, v in verdicts.items() if v == "unargmaxable"}
+    # A small box can only remove argmaxable classes compared with unbounded inputs.
+    _, out, _ = unargmax("check", layer, "--unbounded", "--format", "json", "--quiet")
+    unbounded = {c["index"] for c in json.loads(out)["classes"] if c["verdict"] == "unargmaxable"}
+    assert unbounded <= proven_unmax
+
+
+def test_threads_do_not_change_results(unargmax, tmp_path):
+    layer = tmp_path / "layer.npz"
+    unargmax("random", "--classes", 500, "--dim", 6, "--seed", 8, "--bias", "--save", layer)
+    outputs = []
+    for threads in (1, 2):
+        _, out, _ = unargmax("check", layer, "--threads", threads, "--format", "json", "--quiet")
+        report = json.loads(out)
+        report["summary"].pop("seconds")
+        outputs.append(report)
+    assert outputs[0] == outputs[1]
+
+
+def test_output_file_and_formats(unargmax, tmp_path):
+    layer = tmp_path / "layer.npz"
+    unargmax("random", "--classes", 50, "--dim", 3, "--seed", 1, "--save", layer)
+    report = tmp_path / "report.csv"
+    _, out, _ = unargmax("check", layer, "--format", "csv", "--output", report, "--quiet")
+    assert out == ""
+    lines = report.read_text().splitlines()
+    assert lines[0] == "index,verdict,steps,margin_lower,margin_upper,stage" and len(lines) == 51
+    _, text, _ = unargmax("check", layer, "--quiet")
+    assert "unargmaxable:" in text
+
+
+def test_bad_input_leaves_no_output(unargmax, tmp_path):
+    bad = tmp_path / "bad.npz"
+    W = np.ones((4, 2), np.float32)
+    W[2, 0] = np.inf
+    np.savez(bad, W=W)
+    out_file = tmp_path / "report.json"
+    code, out, err = unargmax("check", bad, "--output", out_file, check=False)
+    assert code != 0 and not out_file.exists() and "bad.npz" in err and "Traceback" not in err
+    code, _, err = unargmax("check", tmp_path / "missing.npz", check=False)
+    assert code != 0 and "No such file" in err
+
+
+def test_prevention(unargmax):
+    # Prevented layers have no unargmaxable class; raw random layers in low dimension do.
+    assert unargmax("prevent", "--classes", 300, "--dim", 3, check=False)[0] == 0
+    assert unargmax("prevent", "--classes", 300, "--dim", 3, "--bias", check=False)[0] == 0
+    assert unargmax("prevent", "--classes", 300, "--dim", 3, "--do-not-prevent", check=False)[0] != 0
+    assert unargmax("prevent", "--classes", 300, "--dim", 3, "--bias", "--do-not-prevent", check=False)[0] != 0
+
+
+def test_random_reports_precision_and_recall(unargmax_json):
+    report = unargmax_json("random", "--classes", 300, "--dim", 8, "--seed", 3, "--patience", 50)
+    exact = report["detectors"]["exact"]
+    assert exact["precision"] == 1.0 and exact["recall"] == 1.0
+    approx = report["detectors"]["approximate"]
+    assert approx["recall"] == 1.0 and 0 < approx["precision"] <= 1.0
