@@ -31,9 +31,16 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product unargmax
 
+# The bundled example: a seeded random layer (2000 classes, d = 6, with bias), made by
+# `unargmax random --classes 2000 --dim 6 --seed 2022 --bias --save Examples/random-2000x6-bias.npz`.
+EXAMPLE := Examples/random-2000x6-bias.npz
+
 demo: release
-	.build/release/unargmax count --table --max-classes 10 --max-dim 10 --bias
-	.build/release/unargmax count --classes 32000 --dim 512 --bias
+	.build/release/unargmax check $(EXAMPLE) --quiet
+	@echo
+	.build/release/unargmax hull $(EXAMPLE) --bias
+	@echo
+	.build/release/unargmax count --classes 2000 --dim 6 --bias
 
 test: build pydeps
 	$(SWIFT) test --skip-build

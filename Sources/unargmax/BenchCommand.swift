@@ -1,7 +1,9 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import CBLAS
 import RegionCounting
+import Unargmaxable
 
 /// Benchmarks print times together with ratios against a baseline measured in the same run,
 /// so numbers from noisy machines stay comparable.
@@ -12,7 +14,7 @@ struct BenchCommand: ParsableCommand {
         discussion: "Build in release mode first (`make bench` does): debug timings mean nothing."
     )
 
-    enum Suite: String, ExpressibleByArgument, CaseIterable { case counting, all }
+    enum Suite: String, ExpressibleByArgument, CaseIterable { case counting, detectors, all }
 
     @Option(help: "Which benchmarks to run: \(Suite.allCases.map(\.rawValue).joined(separator: ", ")).")
     var suite: Suite = .all
@@ -22,6 +24,55 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if suite == .counting || suite == .all { benchCounting() }
+        if suite == .detectors || suite == .all { try benchDetectors() }
+    }
+
+    func benchDetectors() throws {
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        print("== Detectors (\(threads) cores, OpenBLAS) ==")
+        let shape = quick ? (classes: 8000, dimension: 256) : (classes: 32000, dimension: 512)
+        let normal = RandomLayerArrays(classes: shape.classes, dimension: shape.dimension, bias: true, distribution: .normal, seed: 1)
+        let layer = try SoftmaxLayer(weights: normal.weights, classes: shape.classes, dimension: shape.dimension, bias: normal.bias)
+        // Baseline: one float32 GEMM W·Wᵀ, in row blocks so its memory matches the detector's.
+        openblas_set_num_threads(Int32(threads))
+        let gemm = seconds { Self.blockedGram(normal.weights, classes: shape.classes, dimension: shape.dimension) }
+        var report: ArgmaxabilityReport?
+        let detect = seconds { report = UnargmaxableDetector.detect(layer) }
+        let r = report!
+        print(String(format: "W·Wᵀ sgemm baseline   C=%6d d=%4d           %8.3f s", shape.classes, shape.dimension, gemm))
+        print(String(format: "check (bias, box 100)  C=%6d d=%4d           %8.3f s   %.2f× the GEMM   (%d argmaxable, %d unargmaxable, %d undecided)",
+                     shape.classes, shape.dimension, detect, detect / gemm, r.count(.argmaxable), r.count(.unargmaxable), r.count(.undecided)))
+        print(String(format: "peak resident memory so far: %.0f MiB (the layer itself: %.0f MiB)",
+                     Double(Self.peakResidentKilobytes()) / 1024, Double(shape.classes * shape.dimension * 4) / 1_048_576))
+
+        let uniform = RandomLayerArrays(classes: 10000, dimension: 16, bias: false, distribution: .uniform, seed: 1)
+        let small = try SoftmaxLayer(weights: uniform.weights, classes: 10000, dimension: 16)
+        var smallReport: ArgmaxabilityReport?
+        let smallTime = seconds { smallReport = UnargmaxableDetector.detect(small) }
+        let s = smallReport!
+        print(String(format: "check (no bias, U(−1,1)) C= 10000 d=  16           %8.3f s   (%d argmaxable, %d unargmaxable, %d undecided)",
+                     smallTime, s.count(.argmaxable), s.count(.unargmaxable), s.count(.undecided)))
+    }
+
+    /// C × C Gram matrix in blocks of rows (the result is discarded; only the time matters).
+    static func blockedGram(_ w: [Float], classes: Int, dimension: Int) {
+        let block = max(8, min(1024, (64 << 20) / classes))
+        var out = [Float](repeating: 0, count: block * classes)
+        var start = 0
+        while start < classes {
+            let rows = min(block, classes - start)
+            w.withUnsafeBufferPointer { p in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(classes), Int32(dimension),
+                            1, p.baseAddress! + start * dimension, Int32(dimension), p.baseAddress, Int32(dimension), 0, &out, Int32(classes))
+            }
+            start += rows
+        }
+    }
+
+    static func peakResidentKilobytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
     func benchCounting() {
