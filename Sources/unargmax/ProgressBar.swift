@@ -7,7 +7,8 @@ final class ProgressBar: @unchecked Sendable {
     private let lock = NSLock()
     private let interactive = isatty(STDERR_FILENO) != 0
     private var stage: DetectionProgress.Stage?
-    private var stageStart = Date()
+    private var stageStart = Date()  // the run's start, then the end of the previous stage
+    private var lastEvent = Date()
     private var lastDraw = Date.distantPast
     private var lastDecile = -1
     private let enabled: Bool
@@ -20,10 +21,11 @@ final class ProgressBar: @unchecked Sendable {
         defer { lock.unlock() }
         if event.stage != stage {
             if interactive && stage != nil { FileHandle.standardError.write(Data("\n".utf8)) }
+            if stage != nil { stageStart = lastEvent }
             stage = event.stage
-            stageStart = Date()
             lastDecile = -1
         }
+        lastEvent = Date()
         let elapsed = Date().timeIntervalSince(stageStart)
         let rate = elapsed > 0 ? Double(event.done) / elapsed : 0
         let eta = rate > 0 ? Double(event.total - event.done) / rate : 0
