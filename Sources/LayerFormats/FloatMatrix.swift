@@ -1,3 +1,5 @@
+import Foundation
+
 /// A row-major Float32 matrix: the weights of a softmax layer (rows = classes, columns = features).
 ///
 /// Storage is either owned or a zero-copy view of little-endian float32 data in a memory-mapped
@@ -61,5 +63,3 @@ public struct FloatMatrix: @unchecked Sendable {  // storage is immutable once b
         }
     }
 }
-
-import Foundation

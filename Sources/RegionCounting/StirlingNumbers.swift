@@ -7,20 +7,9 @@ import ExactArithmetic
 /// That product is why they count feasible rankings of a softmax layer (Good & Tideman 1977).
 public enum StirlingNumbers {
     /// Row n of the unsigned Stirling numbers of the first kind: `[c(n, 0), …, c(n, n)]`.
-    /// O(n²) big-integer operations, from c(n+1, k) = n·c(n, k) + c(n, k−1).
+    /// O(n²) big-integer operations, from c(m+1, k) = m·c(m, k) + c(m, k−1).
     public static func firstKindRow(_ n: Int) -> [BigInt] {
-        precondition(n >= 0)
-        var row: [BigInt] = [1]  // c(0, 0) = 1
-        for m in 0..<n {
-            var next = [BigInt](repeating: 0, count: m + 2)
-            for k in 0...(m + 1) {
-                let fromBelow = k <= m ? row[k] * m : 0
-                let fromLeft = k >= 1 ? row[k - 1] : 0
-                next[k] = fromBelow + fromLeft
-            }
-            row = next
-        }
-        return row
+        triangleRow(n) { m, _ in m }
     }
 
     /// The unsigned Stirling number of the first kind c(n, k) (0 outside 0 ≤ k ≤ n).
@@ -30,25 +19,27 @@ public enum StirlingNumbers {
     }
 
     /// Row n of the Stirling numbers of the second kind: `[S(n, 0), …, S(n, n)]`,
-    /// from S(n+1, k) = k·S(n, k) + S(n, k−1).
+    /// from S(m+1, k) = k·S(m, k) + S(m, k−1).
     public static func secondKindRow(_ n: Int) -> [BigInt] {
-        precondition(n >= 0)
-        var row: [BigInt] = [1]  // S(0, 0) = 1
-        for m in 0..<n {
-            var next = [BigInt](repeating: 0, count: m + 2)
-            for k in 0...(m + 1) {
-                let fromBelow = k <= m ? row[k] * k : 0
-                let fromLeft = k >= 1 ? row[k - 1] : 0
-                next[k] = fromBelow + fromLeft
-            }
-            row = next
-        }
-        return row
+        triangleRow(n) { _, k in k }
     }
 
     /// The Stirling number of the second kind S(n, k) (0 outside 0 ≤ k ≤ n).
     public static func secondKind(_ n: Int, _ k: Int) -> BigInt {
         guard n >= 0, k >= 0, k <= n else { return 0 }
         return secondKindRow(n)[k]
+    }
+
+    /// Row n of a triangle T(m+1, k) = factor(m, k)·T(m, k) + T(m, k−1) with T(0, 0) = 1:
+    /// both kinds of Stirling numbers differ only in the factor.
+    static func triangleRow(_ n: Int, factor: (_ m: Int, _ k: Int) -> Int) -> [BigInt] {
+        precondition(n >= 0)
+        var row: [BigInt] = [1]
+        for m in 0..<n {
+            row = (0...(m + 1)).map { k in
+                (k <= m ? row[k] * factor(m, k) : 0) + (k >= 1 ? row[k - 1] : 0)
+            }
+        }
+        return row
     }
 }

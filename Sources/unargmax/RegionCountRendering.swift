@@ -13,6 +13,7 @@ enum RegionCountRendering {
         bias:             \(count.hasBias)
         regions:          \(abbreviated(count.regions))
         bounded regions:  \(abbreviated(count.boundedRegions))
+        unbounded:        \(abbreviated(count.unboundedRegions))
         permutations:     \(abbreviated(count.permutations))
         feasible fraction: 10^\(String(format: "%.6f", fraction))
         """
@@ -30,7 +31,7 @@ enum RegionCountRendering {
         let fraction = count.log10FeasibleFraction
         return """
         {"classes": \(count.classes), "dimension": \(count.dimension), "bias": \(count.hasBias), \
-        "regions": "\(count.regions)", "bounded_regions": "\(count.boundedRegions)", \
+        "regions": "\(count.regions)", "bounded_regions": "\(count.boundedRegions)", "unbounded_regions": "\(count.unboundedRegions)", \
         "permutations": "\(count.permutations)", "log10_fraction": \(fraction.isFinite ? "\(fraction)" : "null")}
         """
     }
