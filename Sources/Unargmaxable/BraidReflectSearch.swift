@@ -41,6 +41,7 @@ struct BraidReflectSearch {
         var seen = [Set<Int>](repeating: [], count: blockRows)
         var logits = [Float](repeating: 0, count: blockRows * C)
         var next = 0, finished = 0
+        let bias = layer.bias ?? []
 
         func load(slot: Int) {
             guard next < classes.count else { slotTask[slot] = -1; return }
@@ -56,13 +57,11 @@ struct BraidReflectSearch {
 
         while slotTask.contains(where: { $0 >= 0 }) {
             let rows = blockRows
-            // Logits = X Wᵀ + b, with the bias pre-filled and β = 1.
-            if let bias = layer.bias {
-                for r in 0..<rows { logits.replaceSubrange((r * C)..<((r + 1) * C), with: bias) }
-            }
+            // X Wᵀ; the bias is added during the scan (in float32, as sgemm with β = 1 would), which
+            // saves writing a C-wide bias row into the block before every step.
             layer.weights.withUnsafeBufferPointer { w in
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(C), Int32(d),
-                            1, inputs, Int32(d), w.baseAddress, Int32(d), layer.bias == nil ? 0 : 1, &logits, Int32(C))
+                            1, inputs, Int32(d), w.baseAddress, Int32(d), 0, &logits, Int32(C))
             }
             // Scan each row: argmax, strongest competitor, certified margin. Rows are independent.
             var scans = [RowScan](repeating: RowScan(), count: rows)
@@ -75,7 +74,7 @@ struct BraidReflectSearch {
                         DispatchQueue.concurrentPerform(iterations: max(1, min(threads, rows))) { worker in
                             for r in stride(from: worker, to: rows, by: max(1, min(threads, rows))) where tasks[r] >= 0 {
                                 let c = classes[tasks[r]]
-                                out[r] = RowScan(row: UnsafeBufferPointer(rebasing: y[(r * C)..<((r + 1) * C)]), class: c,
+                                out[r] = RowScan(row: UnsafeBufferPointer(rebasing: y[(r * C)..<((r + 1) * C)]), bias: bias, class: c,
                                                  x: UnsafeBufferPointer(rebasing: xs[(r * d)..<((r + 1) * d)]), norms: rowNorms, gamma: g32)
                             }
                         }
@@ -97,7 +96,7 @@ struct BraidReflectSearch {
                 } else {
                     // Out of patience, or c leads without a certified margin, or c cannot beat a duplicate.
                     if scan.argmax != c { seen[r].insert(scan.argmax) }
-                    let top = logits.withUnsafeBufferPointer { topCompetitors(UnsafeBufferPointer(rebasing: $0[(r * C)..<((r + 1) * C)]), excluding: c, count: competitorCount) }
+                    let top = logits.withUnsafeBufferPointer { topCompetitors(UnsafeBufferPointer(rebasing: $0[(r * C)..<((r + 1) * C)]), bias: bias, excluding: c, count: competitorCount) }
                     outcomes[task].competitors = Array(seen[r]).sorted() + top.filter { !seen[r].contains($0) }
                 }
                 finished += 1
@@ -130,11 +129,12 @@ struct BraidReflectSearch {
     }
 
     /// Indices of the `count` largest logits other than c, largest first.
-    func topCompetitors(_ row: UnsafeBufferPointer<Float>, excluding c: Int, count: Int) -> [Int] {
+    func topCompetitors(_ row: UnsafeBufferPointer<Float>, bias: [Float], excluding c: Int, count: Int) -> [Int] {
         guard count > 0 else { return [] }
         var best: [(Float, Int)] = []
         best.reserveCapacity(count + 1)
-        for (i, v) in row.enumerated() where i != c {
+        for (i, dot) in row.enumerated() where i != c {
+            let v = bias.isEmpty ? dot : dot + bias[i]
             if best.count == count, v <= best[count - 1].0 { continue }
             let position = best.firstIndex { v > $0.0 } ?? best.count
             best.insert((v, i), at: position)
@@ -159,10 +159,19 @@ struct RowNorms: @unchecked Sendable {
             }
         }
         absBias = layer.bias.map { $0.map { abs(Double($0)) } } ?? Array(repeating: 0, count: layer.classes)
+        maxNorm = norms.max() ?? 0
+        maxAbsBias = absBias.max() ?? 0
     }
+
+    let maxNorm: Double
+    let maxAbsBias: Double
 }
 
 /// One logits row: the argmax, the strongest competitor of c, and c's certified margin at x.
+///
+/// One tight pass keeps the two largest logits; the margin is first certified with the largest
+/// error bound of any class (enough almost always), and only when that is too loose and c leads is
+/// a second pass made with each class's own bound.
 struct RowScan {
     var argmax = -1
     var runnerUp = -1
@@ -170,24 +179,43 @@ struct RowScan {
 
     init() {}
 
-    init(row y: UnsafeBufferPointer<Float>, class c: Int, x: UnsafeBufferPointer<Float>, norms: RowNorms, gamma: Double) {
+    init(row y: UnsafeBufferPointer<Float>, bias: [Float], class c: Int, x: UnsafeBufferPointer<Float>, norms: RowNorms, gamma: Double) {
+        let count = y.count
+        guard count > 1 else { argmax = 0; certifiedMargin = .infinity; return }
         var xNorm = 0.0
         for v in x { xNorm += Double(v) * Double(v) }
         let scale = gamma * xNorm.squareRoot() * (1 + 1e-12)
-        var maximum = -Float.infinity, competitor = -Float.infinity
-        var strongestUpper = -Double.infinity  // max over i ≠ c of ŷ_i + e_i
-        for i in 0..<y.count {
-            let v = y[i]
-            if v > maximum { maximum = v; argmax = i }
-            if i == c { continue }
-            if v > competitor { competitor = v; runnerUp = i }
-            let upper = Double(v) + scale * norms.norms[i] + gamma * norms.absBias[i]
-            if upper > strongestUpper { strongestUpper = upper }
+        var first = (value: -Float.infinity, index: -1), second = (value: -Float.infinity, index: -1)
+        bias.withUnsafeBufferPointer { b in
+            let hasBias = !b.isEmpty
+            for i in 0..<count {
+                let v = hasBias ? y[i] + b[i] : y[i]
+                guard v > second.value else { continue }
+                if v > first.value { second = first; first = (v, i) } else { second = (v, i) }
+            }
         }
-        let ownLower = Double(y[c]) - scale * norms.norms[c] - gamma * norms.absBias[c]
-        let margin = ownLower - strongestUpper
+        let own = bias.isEmpty ? y[c] : y[c] + bias[c]
+        // Ties go to c for the search (no reflection), never for the proof.
+        argmax = own == first.value ? c : first.index
+        let competitor = first.index == c ? second : first
+        if competitor.index == -1 {
+            // Every other logit is NaN-free but not above −∞: only possible with infinite inputs.
+            runnerUp = c == 0 ? 1 : 0
+        } else {
+            runnerUp = competitor.index
+        }
+        let ownLower = Double(own) - scale * norms.norms[c] - gamma * norms.absBias[c]
+        let crudeUpper = Double(competitor.value) + scale * norms.maxNorm + gamma * norms.maxAbsBias
+        var margin = ownLower - crudeUpper
+        if margin <= 0 && argmax == c {
+            var strongestUpper = -Double.infinity
+            for i in 0..<count where i != c {
+                let v = bias.isEmpty ? y[i] : y[i] + bias[i]
+                strongestUpper = Swift.max(strongestUpper, Double(v) + scale * norms.norms[i] + gamma * norms.absBias[i])
+            }
+            margin = ownLower - strongestUpper
+        }
         // The subtraction itself rounds: shave a relative 1e-15 off a positive result.
-        certifiedMargin = y.count == 1 ? .infinity : (margin > 0 ? margin * (1 - 1e-15) : margin)
-        if argmax != c && maximum == y[c] { argmax = c }  // ties go to c only for the search, not the proof
+        certifiedMargin = margin > 0 ? margin * (1 - 1e-15) : margin
     }
 }
