@@ -68,15 +68,17 @@ struct MarginProgram {
             if rows.isEmpty { try add(c == 0 ? 1 : 0) }
         } catch { return outcome }
 
-        var support: [Int] = []  // the classes carrying the last dual solution
+        var dual = Multipliers(indices: [], weights: [])  // the last dual solution
+        var witness: [Double]? = nil                        // the last optimal x
         for _ in 0..<maxRounds {
             let solution = lp.solve()
             guard solution.status == .optimal else { break }
             let t = solution.primal[d]
             let x = Array(solution.primal[0..<d])
+            witness = x
             if t <= 0 {
                 // Optimum ≤ 0 on a subset: c cannot win. The duals are the proof.
-                (outcome.margin.upper, support) = certifyUpper(c, rows: rows, duals: solution.rowDuals, outcome: &outcome)
+                (outcome.margin.upper, dual) = certifyUpper(c, rows: rows, duals: solution.rowDuals, outcome: &outcome)
                 outcome.margin.lower = max(outcome.margin.lower, witnessLower(c, x))
                 break
             }
@@ -86,20 +88,25 @@ struct MarginProgram {
                 let lower = witnessLower(c, x)
                 outcome.margin.lower = lower
                 if lower > 0 { outcome.certificate = .witness(x) }
-                (outcome.margin.upper, support) = certifyUpper(c, rows: rows, duals: solution.rowDuals, outcome: &outcome, keepCertificate: lower > 0)
+                (outcome.margin.upper, dual) = certifyUpper(c, rows: rows, duals: solution.rowDuals, outcome: &outcome, keepCertificate: lower > 0)
                 break
             }
             do { for i in violated { try add(i) } } catch { break }
         }
         if outcome.margin.verdict == .undecided, (exactArithmetic || !layer.hasBias || !domain.isBounded) {
-            closeExactly(c, support: support, outcome: &outcome)
+            closeExactly(c, dual: dual, witness: witness, outcome: &outcome)
         }
         return outcome
     }
 
     /// A certified upper bound from the LP duals (λ ≥ 0 on the working set); records the
     /// multipliers as the certificate when they prove c unargmaxable.
-    private func certifyUpper(_ c: Int, rows: [Int], duals: [Double], outcome: inout Outcome, keepCertificate: Bool = false) -> (Double, [Int]) {
+    struct Multipliers {
+        let indices: [Int]
+        let weights: [Double]
+    }
+
+    private func certifyUpper(_ c: Int, rows: [Int], duals: [Double], outcome: inout Outcome, keepCertificate: Bool = false) -> (Double, Multipliers) {
         var indices: [Int] = [], weights: [Double] = []
         let largest = duals.map { abs($0) }.max() ?? 0
         for (k, i) in rows.enumerated() where duals[k] > 1e-12 * largest {
@@ -111,19 +118,39 @@ struct MarginProgram {
             let total = weights.reduce(0, +)
             outcome.certificate = .multipliers(indices: indices, weights: weights.map { $0 / total }, exact: nil)
         }
-        return (bound, indices)
+        return (bound, Multipliers(indices: indices, weights: weights))
     }
 
-    /// Exact arithmetic for brackets that floating point cannot close: exact multipliers on the
-    /// LP's support (margin exactly 0, or an unbounded domain needing Σλ(w_c − w_i) = 0 exactly).
-    private func closeExactly(_ c: Int, support: [Int], outcome: inout Outcome) {
-        guard !support.isEmpty, support.count <= layer.dimension + 1, layer.dimension <= 256 else { return }
-        guard let μ = ExactCertificates.supportMultipliers(layer, class: c, support: support),
-              let bound = ExactCertificates.multiplierBound(layer, class: c, indices: support, weights: μ, domain: domain),
-              bound.signum <= 0 else { return }
-        let kept = zip(support, μ).filter { !$0.1.isZero }
-        outcome.margin.upper = bound.doubleValue  // GMP truncates toward zero: a value ≤ 0 stays ≤ 0
-        outcome.certificate = .multipliers(indices: kept.map(\.0), weights: kept.map { $0.1.doubleValue }, exact: kept.map { $0.1.description })
+    /// Exact arithmetic for brackets that floating point cannot close.
+    /// Upper side: the LP's own multipliers evaluated exactly, then exact multipliers solved on
+    /// their support (margin exactly 0, or unbounded inputs needing Σλ(w_c − w_i) = 0 exactly).
+    /// Lower side: the LP's optimal x evaluated exactly against every class (O(C·d) rationals, so
+    /// only for layers up to 4M weights).
+    private func closeExactly(_ c: Int, dual: Multipliers, witness: [Double]?, outcome: inout Outcome) {
+        if outcome.margin.upper > 0, !dual.indices.isEmpty {
+            let λ = dual.weights.map { Rational(exactly: $0)! }
+            if let bound = ExactCertificates.multiplierBound(layer, class: c, indices: dual.indices, weights: λ, domain: domain), bound.signum <= 0 {
+                let total = λ.reduce(Rational(0), +)
+                outcome.margin.upper = bound.doubleValue  // GMP truncates toward zero: a value ≤ 0 stays ≤ 0
+                outcome.certificate = .multipliers(indices: dual.indices, weights: dual.weights, exact: λ.map { ($0 / total).description })
+                return
+            }
+            let support = dual.indices
+            if support.count <= layer.dimension + 1, layer.dimension <= 256,
+               let μ = ExactCertificates.supportMultipliers(layer, class: c, support: support),
+               let bound = ExactCertificates.multiplierBound(layer, class: c, indices: support, weights: μ, domain: domain),
+               bound.signum <= 0 {
+                let kept = zip(support, μ).filter { !$0.1.isZero }
+                outcome.margin.upper = bound.doubleValue
+                outcome.certificate = .multipliers(indices: kept.map(\.0), weights: kept.map { $0.1.doubleValue }, exact: kept.map { $0.1.description })
+                return
+            }
+        }
+        if outcome.margin.lower <= 0, let x = witness, exactArithmetic, layer.classes * layer.dimension <= 1 << 22,
+           let margin = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain), margin.signum > 0 {
+            outcome.margin.lower = margin.doubleValue  // truncation toward zero keeps it a lower bound
+            outcome.certificate = .witness(x)
+        }
     }
 
     private func witnessLower(_ c: Int, _ x: [Double]) -> Double {

@@ -133,6 +133,22 @@ struct DetectorTests {
         #expect(verifyCertificatesExactly(small, layer: layer) == [])
     }
 
+    @Test("a margin of exactly 0 with a bias: undecided in floating point, closed by --exact-arithmetic")
+    func exactZeroMargin() throws {
+        // Class 2 sits exactly halfway between classes 0 and 1 (weights and biases): it ties at best.
+        let layer = try SoftmaxLayer(weights: [1, 0, -1, 0, 0, 0, 0, 1], classes: 4, dimension: 2, bias: [0.5, 0.25, 0.375, -3])
+        var options = DetectorOptions()
+        options.domain = .box(radius: 10)
+        let floating = UnargmaxableDetector.detect(layer, options: options)
+        #expect(floating.results[2].verdict == .undecided)
+        #expect(floating.results[2].margin.lower <= 0 && floating.results[2].margin.upper >= 0)
+        options.exactArithmetic = true
+        let exact = UnargmaxableDetector.detect(layer, options: options)
+        #expect(exact.indices(.unargmaxable) == [2] && exact.count(.undecided) == 0)
+        #expect(exact.results[2].margin.upper == 0)
+        #expect(verifyCertificatesExactly(exact, layer: layer) == [])
+    }
+
     @Test("results are identical for one and two threads")
     func threads() throws {
         let layer = try randomLayer(classes: 400, dimension: 5, bias: true, seed: 11)
