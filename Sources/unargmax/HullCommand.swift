@@ -24,7 +24,7 @@ struct HullCommand: ParsableCommand {
     @Flag(help: "Use the layer's bias b (the file must have one).")
     var bias = false
 
-    @Flag(help: "Run Qhull even for d ≥ 10 (its cost grows roughly like |C|^⌊d/2⌋).")
+    @Flag(help: "Run Qhull beyond its default budget (e.g. d ≥ 10; its cost grows roughly like |C|^⌊d/2⌋).")
     var force = false
 
     @Option(help: "Output format: text or json.")
@@ -38,8 +38,9 @@ struct HullCommand: ParsableCommand {
         guard !bias || arrays.bias != nil else {
             throw CommandFailure("\(layer): has no bias array (b or decoder_ff_logit_out_b); drop --bias")
         }
-        guard arrays.dimension < 10 || force else {
-            throw CommandFailure("\(layer): d = \(arrays.dimension) ≥ 10; Qhull's cost grows roughly like |C|^⌊d/2⌋ and may not finish. Pass --force to run it anyway, or use `unargmax check`.")
+        let hullDimension = arrays.dimension + (bias ? 1 : 0)
+        guard force || QhullBudget.allows(points: arrays.classes, dimension: hullDimension) else {
+            throw CommandFailure("\(layer): \(QhullBudget.refusal(points: arrays.classes, dimension: hullDimension))")
         }
         let truth = try HullCommand.groundTruth(arrays, bias: bias)
         switch format {

@@ -52,6 +52,9 @@ struct RandomCommand: ParsableCommand {
     @Flag(help: "Skip the detectors (Qhull only).")
     var noDetectors = false
 
+    @Flag(help: "Run Qhull beyond its default budget (large |C| in 8+ dimensions can take hours).")
+    var forceQhull = false
+
     func validate() throws {
         guard classes >= 1 else { throw ValidationError("--classes must be at least 1.") }
         guard dimension >= 1 else { throw ValidationError("--dim must be at least 1.") }
@@ -65,7 +68,9 @@ struct RandomCommand: ParsableCommand {
         let layer = RandomLayerArrays(classes: classes, dimension: dimension, bias: bias, distribution: distribution, seed: seed)
         let arrays = LayerArrays(weights: FloatMatrix(rows: classes, columns: dimension, values: layer.weights), bias: layer.bias)
         if let save { try arrays.writeNPZ(to: save) }
-        let truth = dimension < 10 ? try HullCommand.groundTruth(arrays, bias: bias) : nil
+        let hullDimension = dimension + (bias ? 1 : 0)
+        let qhullRuns = forceQhull || QhullBudget.allows(points: classes, dimension: hullDimension)
+        let truth = qhullRuns ? try HullCommand.groundTruth(arrays, bias: bias) : nil
         if let plot, let truth { try drawPlot(arrays, truth: truth, to: plot) }
         let comparison = noDetectors ? nil : try compareDetectors(arrays, truth: truth)
         switch format {
@@ -82,7 +87,7 @@ struct RandomCommand: ParsableCommand {
             if let truth {
                 lines.append("qhull:         \(truth.unargmaxable.count) unargmaxable — \(CommandSupport.indexList(truth.unargmaxable))")
             } else {
-                lines.append("qhull:         skipped (d ≥ 10)")
+                lines.append("qhull:         skipped (\(classes) points in \(hullDimension) dimensions is beyond its budget; --force-qhull runs it)")
             }
             if let comparison { lines += comparison.lines }
             if let save { lines.append("saved:         \(save)") }
