@@ -94,6 +94,13 @@ public final class LinearProgram {
         return solution(code: glp_exact(problem, &parameters))
     }
 
+    /// Rows that are active in the current basis (their slack is non-basic: the constraint holds with
+    /// equality). After an exact solve these carry the optimal dual solution.
+    public func activeRows() -> [Int] {
+        guard rowCount > 0 else { return [] }
+        return (1...rowCount).filter { glp_get_row_stat(problem, Int32($0)) != GLP_BS }.map { $0 - 1 }
+    }
+
     private func solution(code: Int32) -> LinearProgramSolution {
         let status: LinearProgramSolution.Status
         if code != 0 {

@@ -94,7 +94,7 @@ struct MarginProgram {
             do { for i in violated { try add(i) } } catch { break }
         }
         if outcome.margin.verdict == .undecided, (exactArithmetic || !layer.hasBias || !domain.isBounded) {
-            closeExactly(c, dual: dual, witness: witness, outcome: &outcome)
+            closeExactly(c, dual: dual, witness: witness, program: lp, rows: rows, outcome: &outcome)
         }
         return outcome
     }
@@ -126,7 +126,7 @@ struct MarginProgram {
     /// their support (margin exactly 0, or unbounded inputs needing Σλ(w_c − w_i) = 0 exactly).
     /// Lower side: the LP's optimal x evaluated exactly against every class (O(C·d) rationals, so
     /// only for layers up to 4M weights).
-    private func closeExactly(_ c: Int, dual: Multipliers, witness: [Double]?, outcome: inout Outcome) {
+    private func closeExactly(_ c: Int, dual: Multipliers, witness: [Double]?, program: LinearProgram, rows: [Int], outcome: inout Outcome) {
         if outcome.margin.upper > 0, !dual.indices.isEmpty {
             let λ = dual.weights.map { Rational(exactly: $0)! }
             if let bound = ExactCertificates.multiplierBound(layer, class: c, indices: dual.indices, weights: λ, domain: domain), bound.signum <= 0 {
@@ -135,16 +135,22 @@ struct MarginProgram {
                 outcome.certificate = .multipliers(indices: dual.indices, weights: dual.weights, exact: λ.map { ($0 / total).description })
                 return
             }
-            let support = dual.indices
-            if support.count <= layer.dimension + 1, layer.dimension <= 256,
-               let μ = ExactCertificates.supportMultipliers(layer, class: c, support: support),
-               let bound = ExactCertificates.multiplierBound(layer, class: c, indices: support, weights: μ, domain: domain),
-               bound.signum <= 0 {
+            // The floating-point support first; if the float basis was not exactly optimal (near-
+            // degenerate data), GLPK's exact simplex finds the exactly optimal basis, whose active rows
+            // are the support.
+            func certify(on support: [Int]) -> Bool {
+                guard !support.isEmpty, support.count <= layer.dimension + 1, layer.dimension <= 256,
+                      let μ = ExactCertificates.supportMultipliers(layer, class: c, support: support),
+                      let bound = ExactCertificates.multiplierBound(layer, class: c, indices: support, weights: μ, domain: domain),
+                      bound.signum <= 0 else { return false }
                 let kept = zip(support, μ).filter { !$0.1.isZero }
                 outcome.margin.upper = bound.doubleValue
                 outcome.certificate = .multipliers(indices: kept.map(\.0), weights: kept.map { $0.1.doubleValue }, exact: kept.map { $0.1.description })
-                return
+                return true
             }
+            if certify(on: dual.indices) { return }
+            if layer.dimension <= 256, program.solveExactly().status == .optimal,
+               certify(on: program.activeRows().map { rows[$0] }) { return }
         }
         if outcome.margin.lower <= 0, let x = witness, exactArithmetic, layer.classes * layer.dimension <= 1 << 22,
            let margin = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain), margin.signum > 0 {

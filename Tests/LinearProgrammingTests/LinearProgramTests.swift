@@ -19,6 +19,9 @@ struct LinearProgramTests {
         #expect(abs(s.rowDuals[0] - 0.5) < 1e-12 && abs(s.rowDuals[1] - 0.5) < 1e-12)
         // Strong duality: b·y = objective.
         #expect(abs(4 * s.rowDuals[0] + 6 * s.rowDuals[1] - s.objective) < 1e-12)
+        #expect(lp.activeRows() == [0, 1])
+        try lp.addRow([1, 0], .upper(100))  // slack: stays inactive after an exact solve
+        #expect(lp.solveExactly().status == .optimal && lp.activeRows() == [0, 1])
     }
 
     @Test("infeasible and unbounded programs are reported as such")
