@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ConvexHulls", targets: ["ConvexHulls"]),
         .library(name: "LayerFormats", targets: ["LayerFormats"]),
         .library(name: "LinearProgramming", targets: ["LinearProgramming"]),
+        .library(name: "BraidArrangements", targets: ["BraidArrangements"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,7 +43,7 @@ let package = Package(
             "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
         ]),
         .executableTarget(name: "unargmax", dependencies: [
-            "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats",
+            "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -54,5 +55,6 @@ let package = Package(
         .testTarget(name: "ConvexHullsTests", dependencies: ["ConvexHulls"]),
         .testTarget(name: "LayerFormatsTests", dependencies: ["LayerFormats"]),
         .testTarget(name: "UnargmaxableTests", dependencies: ["Unargmaxable", "ConvexHulls", "LayerFormats"]),
+        .testTarget(name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
     ]
 )

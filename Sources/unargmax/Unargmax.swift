@@ -9,6 +9,7 @@ struct Unargmax: ParsableCommand {
         abstract: "Find the classes a low-rank softmax layer can never predict, and count the rankings it can.",
         subcommands: [
             CountCommand.self,
+            RankingsCommand.self,
             HullCommand.self,
             RandomCommand.self,
             CheckCommand.self,

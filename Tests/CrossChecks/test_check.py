@@ -130,3 +130,19 @@ def test_random_reports_precision_and_recall(unargmax_json):
     assert exact["precision"] == 1.0 and exact["recall"] == 1.0
     approx = report["detectors"]["approximate"]
     assert approx["recall"] == 1.0 and 0 < approx["precision"] <= 1.0
+
+
+def test_rankings_enumeration_matches_count(unargmax, tmp_path):
+    for bias in ([], ["--bias"]):
+        layer = tmp_path / "small.npz"
+        unargmax("random", "--classes", 6, "--dim", 2, "--seed", 4, *bias, "--save", layer, "--no-detectors")
+        _, out, _ = unargmax("rankings", layer, "--enumerate")
+        lines = out.strip().splitlines()
+        expected = unargmax("count", "--classes", 6, "--dim", 2, "--bias" if bias else "--no-bias", "--format", "json")[1]
+        import json as _json
+        regions = int(_json.loads(expected)["regions"])
+        assert len(lines) - 1 == regions and lines[-1].startswith(f"{regions} feasible rankings of 720")
+        # Each listed ranking is realised by the witness that --check reports.
+        first = lines[0].replace(" < ", ",")
+        _, check, _ = unargmax("rankings", layer, "--check", first)
+        assert check.startswith("feasible")
