@@ -1,4 +1,5 @@
 import ExactArithmetic
+import Foundation
 
 /// Exact counts of feasible rankings (regions) of a softmax layer with |C| classes and d features.
 ///
@@ -45,6 +46,16 @@ public enum FeasibleRankings {
         }
         return RegionCount(classes: classes, dimension: dimension, hasBias: bias,
                            regions: regions, boundedRegions: bounded, permutations: permutations)
+    }
+
+    /// A rough count of the word operations the automatic method needs (primes × series length ×
+    /// log), so front ends can refuse shapes that would run for days instead of hanging.
+    public static func estimatedWork(classes: Int, dimension: Int) -> Double {
+        let degree = min(dimension, classes - 1)
+        guard degree >= 1 else { return Double(classes) }
+        let primes = Double(MultimodularSeries.sumBitBound(classes: classes, degree: degree)) / 62 + 1
+        let length = Double(degree + 1)
+        return primes * length * max(1, log2(length)) + Double(classes) * log2(Double(classes))
     }
 
     /// The automatic choice: the exact O(C·d) product is fastest up to ~10⁵ big-integer steps

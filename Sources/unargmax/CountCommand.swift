@@ -54,6 +54,12 @@ struct CountCommand: ParsableCommand {
             guard classes >= 1 else { throw ValidationError("--classes must be at least 1.") }
             guard dimension >= 0 else { throw ValidationError("--dim cannot be negative.") }
             guard format == .text || format == .json else { throw ValidationError("--format \(format.rawValue) needs --table.") }
+            // |C|! itself has ~|C| log10 |C| digits; and the series work grows with d × (answer bits).
+            guard classes <= 5_000_000 else { throw ValidationError("--classes \(classes) is beyond this tool's range (|C|! would have over 30 million digits).") }
+            let work = FeasibleRankings.estimatedWork(classes: classes, dimension: dimension)
+            guard work < 4e9 else {  // ≈ 10 minutes on 2 cores; (128256, 4096) is ~7e7
+                throw ValidationError(String(format: "(|C|, d) = (%d, %d) needs about %.0e word operations (more than ~10 minutes); shapes up to Llama-3's (128256, 4096) take seconds.", classes, dimension, work))
+            }
             if method == .goodTideman && classes > 5000 {
                 throw ValidationError("--method good-tideman builds full Stirling rows (O(C²)); use it for --classes ≤ 5000.")
             }

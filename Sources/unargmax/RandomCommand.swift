@@ -58,8 +58,8 @@ struct RandomCommand: ParsableCommand {
     func validate() throws {
         guard classes >= 1 else { throw ValidationError("--classes must be at least 1.") }
         guard dimension >= 1 else { throw ValidationError("--dim must be at least 1.") }
-        guard classes.multipliedReportingOverflow(by: dimension).overflow == false, classes * dimension <= 1 << 31 else {
-            throw ValidationError("--classes × --dim is too large for a random layer.")
+        guard classes.multipliedReportingOverflow(by: dimension).overflow == false, classes * dimension <= 1 << 28 else {
+            throw ValidationError("--classes × --dim is too large for a random layer (at most 2^28 weights, 1 GiB).")
         }
         if plot != nil && !(2...3).contains(dimension) { throw ValidationError("--plot draws d = 2 or 3 only.") }
     }
