@@ -54,6 +54,8 @@ def test_table_formats(unargmax):
         (["count", "--classes", 5, "--dim", -1], "--dim"),
         (["count", "--classes", 5, "--dim", 2, "--format", "csv"], "--table"),
         (["count", "--classes", "many", "--dim", 2], "classes"),
+        (["count", "--classes", 1000000, "--dim", 100000], "minutes"),
+        (["count", "--classes", 6000000, "--dim", 2], "digits"),
     ],
 )
 def test_bad_arguments_are_refused_clearly(unargmax, args, message):
