@@ -5,30 +5,14 @@ import CGMP
 /// Value semantics: the GMP integer lives in an immutable, reference-counted box; every operation
 /// builds a new box, so copies never alias mutable state. GMP memory is freed when the box dies.
 public struct BigInt: Sendable {
-    /// Owns one initialised `mpz_t` at a stable address. Never mutated after the initialiser that
-    /// filled it returns, so sharing it across threads is safe; reads go through the pointer,
-    /// not through inout access to a stored property.
-    final class Box: @unchecked Sendable {
-        let pointer: UnsafeMutablePointer<__mpz_struct>
-        init() {
-            pointer = .allocate(capacity: 1)
-            __gmpz_init(pointer)
-        }
-        deinit {
-            __gmpz_clear(pointer)
-            pointer.deallocate()
-        }
-    }
-
+    typealias Box = GMPBox<__mpz_struct>
     let box: Box
 
     init(box: Box) { self.box = box }
 
     /// Builds a new value by letting `fill` write into a fresh, initialised `mpz_t`.
     package static func make(_ fill: (UnsafeMutablePointer<__mpz_struct>) -> Void) -> BigInt {
-        let box = Box()
-        fill(box.pointer)
-        return BigInt(box: box)
+        BigInt(box: Box(fill))
     }
 
     /// Read-only access to the underlying `mpz_t` for GMP calls.

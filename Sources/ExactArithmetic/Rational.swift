@@ -6,27 +6,13 @@ import CGMP
 /// Every finite `Double` and `Float` converts exactly (they are dyadic rationals), which is what
 /// certificate checking needs: re-evaluate a floating-point claim with no rounding at all.
 public struct Rational: Sendable {
-    /// Owns one initialised `mpq_t` at a stable address; immutable after construction (see `BigInt.Box`).
-    final class Box: @unchecked Sendable {
-        let pointer: UnsafeMutablePointer<__mpq_struct>
-        init() {
-            pointer = .allocate(capacity: 1)
-            __gmpq_init(pointer)
-        }
-        deinit {
-            __gmpq_clear(pointer)
-            pointer.deallocate()
-        }
-    }
-
+    typealias Box = GMPBox<__mpq_struct>
     let box: Box
 
     init(box: Box) { self.box = box }
 
     package static func make(_ fill: (UnsafeMutablePointer<__mpq_struct>) -> Void) -> Rational {
-        let box = Box()
-        fill(box.pointer)
-        return Rational(box: box)
+        Rational(box: Box(fill))
     }
 
     package func withMPQ<R>(_ body: (UnsafePointer<__mpq_struct>) -> R) -> R {
