@@ -13,6 +13,7 @@ struct Unargmax: ParsableCommand {
             HullCommand.self,
             RandomCommand.self,
             CheckCommand.self,
+            VerifyCommand.self,
             PreventCommand.self,
             BenchCommand.self,
         ]

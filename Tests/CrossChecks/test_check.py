@@ -146,3 +146,42 @@ def test_rankings_enumeration_matches_count(unargmax, tmp_path):
         first = lines[0].replace(" < ", ",")
         _, check, _ = unargmax("rankings", layer, "--check", first)
         assert check.startswith("feasible")
+
+
+def test_verify_accepts_real_and_rejects_tampered_certificates(unargmax, tmp_path):
+    layer = tmp_path / "layer.npz"
+    unargmax("random", "--classes", 300, "--dim", 5, "--seed", 6, "--bias", "--save", layer, "--no-detectors")
+    certs = tmp_path / "certs.json"
+    unargmax("check", layer, "--certificates", certs, "--quiet")
+    for extra in ([], ["--exact"]):
+        code, out, _ = unargmax("verify", layer, certs, *extra, check=False)
+        assert code == 0 and "every certificate holds" in out
+    data = json.loads(certs.read_text())
+    witnesses = [e for e in data["classes"] if "witness" in e]
+    multipliers = [e for e in data["classes"] if "multipliers" in e]
+    assert witnesses and multipliers
+    # A witness moved to another class proves nothing for it.
+    tampered = json.loads(certs.read_text())
+    a, b = witnesses[0]["index"], witnesses[1]["index"]
+    for e in tampered["classes"]:
+        if e["index"] == a:
+            e["witness"] = witnesses[1]["witness"]
+    bad = tmp_path / "bad-witness.json"
+    bad.write_text(json.dumps(tampered))
+    code, out, _ = unargmax("verify", layer, bad, check=False)
+    assert code == 1 and f"class {a}" in out
+    # Multipliers resting on a single argmaxable competitor do not bound the margin below 0.
+    tampered = json.loads(certs.read_text())
+    c = multipliers[0]["index"]
+    for e in tampered["classes"]:
+        if e["index"] == c:
+            e["multipliers"] = {"indices": [b], "weights": [1.0]}
+    bad = tmp_path / "bad-multipliers.json"
+    bad.write_text(json.dumps(tampered))
+    code, out, _ = unargmax("verify", layer, bad, check=False)
+    assert code == 1 and f"class {c}" in out
+    # Malformed files are refused with the file's name.
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"schema": "unargmaxable.certificates/1", "domain": ')
+    code, _, err = unargmax("verify", layer, broken, check=False)
+    assert code != 0 and "broken.json" in err and "Traceback" not in err

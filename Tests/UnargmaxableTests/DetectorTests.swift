@@ -160,3 +160,34 @@ struct DetectorTests {
         #expect(one.results == two.results)
     }
 }
+
+@Suite("Certificate verifier")
+struct CertificateVerifierTests {
+    @Test("accepts every certificate the detectors produce, in both witness modes, and rejects swapped ones")
+    func verifier() throws {
+        for bias in [false, true] {
+            let layer = try randomLayer(classes: 150, dimension: 4, bias: bias, seed: 21)
+            var options = DetectorOptions()
+            options.domain = .box(radius: 50)
+            let report = UnargmaxableDetector.detect(layer, options: options)
+            let entries = report.results.compactMap { r in r.certificate.map { (index: r.index, certificate: $0) } }
+            #expect(entries.count == 150)
+            for exact in [false, true] {
+                let verifier = CertificateVerifier(layer: layer, domain: options.domain, exactWitnesses: exact)
+                let outcomes = verifier.check(entries, threads: 2)
+                for (entry, outcome) in zip(entries, outcomes) {
+                    #expect(outcome == (report.results[entry.index].verdict == .argmaxable ? .provesArgmaxable : .provesUnargmaxable))
+                }
+            }
+            // Give every class the certificate of the next one: nothing may verify as it did.
+            let verifier = CertificateVerifier(layer: layer, domain: options.domain)
+            let shifted = entries.indices.map { (index: entries[$0].index, certificate: entries[($0 + 1) % entries.count].certificate) }
+            let wrong = verifier.check(shifted, threads: 2).enumerated().filter { k, outcome in
+                if case .invalid = outcome { return false }
+                if case .witness = shifted[k].certificate { return true }  // a witness for another class never proves this one
+                return false
+            }
+            #expect(wrong.isEmpty)
+        }
+    }
+}

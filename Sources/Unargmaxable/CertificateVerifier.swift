@@ -1,0 +1,169 @@
+import CBLAS
+import Dispatch
+import ExactArithmetic
+
+/// Re-checks certificates against a layer without running any detector: witnesses by a direct
+/// evaluation with rigorous error bounds (or exactly, in rationals, on request), multipliers always
+/// exactly (they have at most d + 1 non-zeros, so that is cheap).
+public struct CertificateVerifier: Sendable {
+    public let layer: SoftmaxLayer
+    public let domain: InputDomain
+    /// Evaluate witnesses in exact rational arithmetic (O(C·d) rationals per class) instead of
+    /// Double with a rigorous error bound.
+    public let exactWitnesses: Bool
+
+    public init(layer: SoftmaxLayer, domain: InputDomain, exactWitnesses: Bool = false) {
+        self.layer = layer
+        self.domain = domain
+        self.exactWitnesses = exactWitnesses
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case provesArgmaxable
+        case provesUnargmaxable
+        case invalid(String)
+    }
+
+    public func check(class c: Int, _ certificate: Certificate) -> Outcome {
+        guard (0..<layer.classes).contains(c) else { return .invalid("class \(c) is not in the layer") }
+        switch certificate {
+        case .witness(let x):
+            guard x.count == layer.dimension, x.allSatisfy(\.isFinite) else { return .invalid("class \(c): the witness needs \(layer.dimension) finite numbers") }
+            guard domain.contains(x) else { return .invalid("class \(c): the witness lies outside the input domain") }
+            if exactWitnesses {
+                guard let margin = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain), margin.signum > 0 else {
+                    return .invalid("class \(c): another class scores at least as high at the witness")
+                }
+            } else {
+                let (bound, runnerUp) = RigorousBounds.witnessLowerBound(layer, class: c, witness: x, domain: domain)
+                guard bound > 0 else {
+                    return .invalid("class \(c): class \(runnerUp) may score at least as high at the witness (certified margin ≥ \(bound) is not positive)")
+                }
+            }
+            return .provesArgmaxable
+        case let .multipliers(indices, weights, exact):
+            let λ: [Rational]
+            if let exact {
+                guard exact.count == indices.count, let parsed = Optional(exact.compactMap(Self.parse)), parsed.count == exact.count else {
+                    return .invalid("class \(c): exact multipliers must be fractions p/q, one per index")
+                }
+                λ = parsed
+            } else {
+                guard weights.count == indices.count, weights.allSatisfy({ $0.isFinite }) else {
+                    return .invalid("class \(c): one finite weight per index is needed")
+                }
+                λ = weights.map { Rational(exactly: $0)! }
+            }
+            guard let bound = ExactCertificates.multiplierBound(layer, class: c, indices: indices, weights: λ, domain: domain) else {
+                return .invalid("class \(c): multipliers must be ≥ 0, not all 0, on other classes (and cancel the weights exactly for unbounded inputs)")
+            }
+            guard bound.signum <= 0 else { return .invalid("class \(c): the multipliers only bound the margin by \(bound.doubleValue) > 0") }
+            return .provesUnargmaxable
+        }
+    }
+
+    /// Checks many certificates; results in input order. Multipliers are spread over `threads`;
+    /// witnesses (unless exact) are evaluated in blocks with double-precision GEMM, so re-checking every
+    /// class of a large layer costs about one W·Wᵀ GEMM rather than C scalar passes over W.
+    public func check(_ certificates: [(index: Int, certificate: Certificate)], threads: Int) -> [Outcome] {
+        var outcomes = [Outcome](repeating: .invalid("not checked"), count: certificates.count)
+        var blockable: [Int] = []  // positions of well-formed witnesses for the GEMM path
+        for (k, entry) in certificates.enumerated() {
+            if !exactWitnesses, case .witness(let x) = entry.certificate, (0..<layer.classes).contains(entry.index),
+               x.count == layer.dimension, x.allSatisfy(\.isFinite), domain.contains(x) {
+                blockable.append(k)
+            }
+        }
+        let inBlocks = Set(blockable)
+        let rest = (0..<certificates.count).filter { !inBlocks.contains($0) }
+        outcomes.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let output = buffer
+            let workers = max(1, min(threads, rest.count))
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for k in stride(from: worker, to: rest.count, by: workers) {
+                    output[rest[k]] = check(class: certificates[rest[k]].index, certificates[rest[k]].certificate)
+                }
+            }
+        }
+        for (k, outcome) in zip(blockable, witnessMarginsByGEMM(blockable.map { certificates[$0] }, threads: threads)) {
+            outcomes[k] = outcome
+        }
+        return outcomes
+    }
+
+    /// Certified witness margins for many witnesses at once: logits by `cblas_dgemm` (W converted
+    /// block by block to Double), each with |error| ≤ γ_{d+2}(‖w_i‖₂‖x‖₂ + |b_i|) in binary64.
+    private func witnessMarginsByGEMM(_ entries: [(index: Int, certificate: Certificate)], threads: Int) -> [Outcome] {
+        let C = layer.classes, d = layer.dimension
+        guard !entries.isEmpty else { return [] }
+        openblas_set_num_threads(Int32(max(1, threads)))
+        let g = RigorousBounds.gamma(d + 2) * 1.01
+        let norms = RowNorms(layer)
+        // Per class: ŷ_i + b_i + e_i = ŷ_i + upperOffset_i + errorPerNorm_i · ‖x‖.
+        let errorPerNorm = norms.norms.map { g * $0 }
+        let upperOffset = (0..<C).map { layer.biasValue($0) + g * norms.absBias[$0] }
+        let witnessBlock = 256, classBlock = max(64, min(4096, (16 << 20) / max(d, 1)))
+        var outcomes: [Outcome] = []
+        var start = 0
+        while start < entries.count {
+            let rows = min(witnessBlock, entries.count - start)
+            var x = [Double](repeating: 0, count: rows * d)
+            var xNorms = [Double](repeating: 0, count: rows)
+            for r in 0..<rows {
+                guard case .witness(let w) = entries[start + r].certificate else { continue }
+                x.replaceSubrange((r * d)..<((r + 1) * d), with: w)
+                xNorms[r] = w.reduce(0) { $0 + $1 * $1 }.squareRoot() * (1 + 1e-12)
+            }
+            var own = [Double](repeating: .nan, count: rows)            // ŷ_c + b_c, lower-bounded below
+            var strongest = [Double](repeating: -.infinity, count: rows) // max_{i≠c} ŷ_i + b_i + e_i
+            var runner = [Int](repeating: -1, count: rows)
+            var classStart = 0
+            while classStart < C {
+                let cols = min(classBlock, C - classStart)
+                let wBlock: [Double] = layer.weights.withUnsafeBufferPointer { w in
+                    (0..<(cols * d)).map { Double(w[classStart * d + $0]) }
+                }
+                var y = [Double](repeating: 0, count: rows * cols)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(d),
+                            1, x, Int32(d), wBlock, Int32(d), 0, &y, Int32(cols))
+                errorPerNorm.withUnsafeBufferPointer { perNorm in
+                    upperOffset.withUnsafeBufferPointer { offset in
+                        for r in 0..<rows {
+                            let c = entries[start + r].index, xNorm = xNorms[r]
+                            var best = strongest[r], bestIndex = runner[r]
+                            for j in 0..<cols {
+                                let i = classStart + j
+                                let upper = y[r * cols + j] + offset[i] + perNorm[i] * xNorm
+                                if i == c {
+                                    own[r] = y[r * cols + j] + layer.biasValue(c) - g * norms.absBias[c] - perNorm[c] * xNorm
+                                } else if upper > best {
+                                    best = upper
+                                    bestIndex = i
+                                }
+                            }
+                            strongest[r] = best
+                            runner[r] = bestIndex
+                        }
+                    }
+                }
+                classStart += cols
+            }
+            for r in 0..<rows {
+                let c = entries[start + r].index
+                let margin = own[r] - strongest[r]
+                outcomes.append(C == 1 || margin > 0 ? .provesArgmaxable
+                    : .invalid("class \(c): class \(runner[r]) may score at least as high at the witness (certified margin ≥ \(margin) is not positive)"))
+            }
+            start += rows
+        }
+        return outcomes
+    }
+
+    static func parse(_ text: String) -> Rational? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard let numerator = BigInt(String(parts[0])) else { return nil }
+        if parts.count == 1 { return Rational(numerator) }
+        guard parts.count == 2, let denominator = BigInt(String(parts[1])), !denominator.isZero else { return nil }
+        return Rational(numerator, denominator)
+    }
+}
