@@ -15,8 +15,10 @@ public struct LayerArrays: Sendable {
     public var classes: Int { weights.rows }
     public var dimension: Int { weights.columns }
 
-    public init(weights: FloatMatrix, bias: [Float]?) {
-        precondition(bias == nil || bias!.count == weights.rows)
+    /// Validates (non-empty, bias length, finite values), so every `LayerArrays` can be trusted
+    /// downstream without scanning the weights again. `source` names the arrays in error messages.
+    public init(weights: FloatMatrix, bias: [Float]?, source: String = "layer") throws {
+        try Self.validate(weights: weights, bias: bias, path: source)
         self.weights = weights
         self.bias = bias
     }
@@ -41,8 +43,7 @@ public struct LayerArrays: Sendable {
                 throw LayerFormatError(path, .missingArray("expected an array 'W' (classes × features) or 'decoder_Wemb' (features × classes); found: \(names)"))
             }
         }
-        try validate(weights: weights, bias: bias, path: path)
-        return LayerArrays(weights: weights, bias: bias)
+        return try LayerArrays(weights: weights, bias: bias, source: path)
     }
 
     static func validate(weights: FloatMatrix, bias: [Float]?, path: String) throws {

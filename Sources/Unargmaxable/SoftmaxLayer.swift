@@ -19,8 +19,10 @@ public struct SoftmaxLayer: Sendable {
         self.bias = bias
     }
 
-    public init(_ arrays: LayerArrays, useBias: Bool = true) throws {
-        try self.init(weights: arrays.weights, bias: useBias ? arrays.bias : nil)
+    /// From validated arrays: no second pass over the weights (a large layer is read once).
+    public init(_ arrays: LayerArrays, useBias: Bool = true) {
+        self.weights = arrays.weights
+        self.bias = useBias ? arrays.bias : nil
     }
 
     /// Convenience for tests and generated layers.

@@ -84,7 +84,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let arrays = try LayerArrays.load(path: layer)
-        let softmax = try SoftmaxLayer(arrays, useBias: !ignoreBias)
+        let softmax = SoftmaxLayer(arrays, useBias: !ignoreBias)
         let bar = ProgressBar(enabled: !quiet)
         let report = UnargmaxableDetector.detect(softmax, options: options) { bar.update($0) }
         let rendered: String

@@ -66,7 +66,7 @@ struct RandomCommand: ParsableCommand {
 
     func run() throws {
         let layer = RandomLayerArrays(classes: classes, dimension: dimension, bias: bias, distribution: distribution, seed: seed)
-        let arrays = LayerArrays(weights: FloatMatrix(rows: classes, columns: dimension, values: layer.weights), bias: layer.bias)
+        let arrays = try LayerArrays(weights: FloatMatrix(rows: classes, columns: dimension, values: layer.weights), bias: layer.bias)
         if let save { try arrays.writeNPZ(to: save) }
         let hullDimension = dimension + (bias ? 1 : 0)
         let qhullRuns = forceQhull || QhullBudget.allows(points: classes, dimension: hullDimension)
@@ -140,7 +140,7 @@ struct RandomCommand: ParsableCommand {
         var options = DetectorOptions()
         options.domain = box.map { .box(radius: $0) } ?? .unbounded
         options.patience = patience
-        let report = UnargmaxableDetector.detect(try SoftmaxLayer(arrays), options: options)
+        let report = UnargmaxableDetector.detect(SoftmaxLayer(arrays), options: options)
         // Qhull answers the unbounded question; with a box its answer is not the reference.
         let reference = box == nil ? truth?.unargmaxable : nil
         return DetectorComparison(approximate: report.results.filter { $0.stage != .approximate }.map(\.index),

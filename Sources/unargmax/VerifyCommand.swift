@@ -35,7 +35,7 @@ struct VerifyCommand: ParsableCommand {
         guard file.bias == false || arrays.bias != nil else {
             throw CommandFailure("\(certificates): the certificates are for a layer with a bias, but \(layer) has none")
         }
-        let softmax = try SoftmaxLayer(arrays, useBias: file.bias)
+        let softmax = SoftmaxLayer(arrays, useBias: file.bias)
         let verifier = CertificateVerifier(layer: softmax, domain: file.domain, exactWitnesses: exact)
         let outcomes = verifier.check(file.entries, threads: threads)
         var argmaxable = 0, unargmaxable = 0

@@ -86,7 +86,7 @@ struct NumpyFileTests {
     func roundTrip(bias: Bool) throws {
         let dir = temporaryDirectory()
         let values = (0..<(40 * 3)).map { Float($0) * 0.1 - 2 }
-        let layer = LayerArrays(weights: FloatMatrix(rows: 40, columns: 3, values: values), bias: bias ? (0..<40).map { Float(-$0) } : nil)
+        let layer = try LayerArrays(weights: FloatMatrix(rows: 40, columns: 3, values: values), bias: bias ? (0..<40).map { Float(-$0) } : nil)
         try layer.writeNPZ(to: "\(dir)/out.npz")
         let back = try LayerArrays.load(path: "\(dir)/out.npz")
         #expect(back.weights.values == values && back.bias == layer.bias)
