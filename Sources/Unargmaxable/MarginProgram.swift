@@ -59,7 +59,9 @@ struct MarginProgram {
                     squared += coefficients[j] * coefficients[j]
                 }
             }
-            coefficients[d] = objective == .margin ? 1 : squared.squareRoot()
+            // Chebyshev rows scale t by ‖w_i − w_c‖; an exact duplicate (norm 0) keeps coefficient 1 so
+            // its row still says t ≤ b_c − b_i instead of the infeasible 0 ≤ b_c − b_i < 0.
+            coefficients[d] = objective == .margin || squared == 0 ? 1 : squared.squareRoot()
             try lp.addRow(coefficients, .upper(layer.biasValue(c) - layer.biasValue(i)))
             rows.append(i)
         }
@@ -178,7 +180,7 @@ struct MarginProgram {
                     g += a * x[j]
                     squared += a * a
                 }
-                let required = objective == .margin ? t : t * squared.squareRoot()
+                let required = objective == .margin || squared == 0 ? t : t * squared.squareRoot()
                 if g < required - tolerance { violations.append((g - required, i)) }
             }
         }

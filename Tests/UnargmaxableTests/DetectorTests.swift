@@ -103,6 +103,16 @@ struct DetectorTests {
         let report = UnargmaxableDetector.detect(layer, options: options)
         #expect(report.indices(.unargmaxable) == [0, 4, 5, 6])
         #expect(verifyCertificatesExactly(report, layer: layer) == [])
+        // Duplicated weights with different biases: only the larger bias can win (both objectives).
+        let biased = try SoftmaxLayer(weights: w, classes: 7, dimension: 2, bias: [0, 0, 0, 0, 1, 0, 0])
+        for objective in ExactObjective.allCases {
+            var exactOnly = options
+            exactOnly.approximate = false
+            exactOnly.exact = objective
+            let r = UnargmaxableDetector.detect(biased, options: exactOnly)
+            #expect(r.results[0].verdict == .unargmaxable && r.results[4].verdict == .argmaxable, "\(objective)")
+            #expect(r.count(.undecided) == 0 && verifyCertificatesExactly(r, layer: biased) == [])
+        }
         // Rank-deficient: 3-D weights exactly on a plane through the origin (w₃ = w₁ + w₂; values on a
         // 1/64 grid so the sums are exact in Float32 — otherwise rounding lifts points off the plane).
         var planar: [Float] = []
