@@ -46,8 +46,9 @@ struct CountCommand: ParsableCommand {
 
     func validate() throws {
         if table {
-            guard (1...2000).contains(maxClasses), (1...2000).contains(maxDimension) else {
-                throw ValidationError("--max-classes and --max-dim must be between 1 and 2000.")
+            // Cells hold numbers of up to log10(|C|!) digits: 300 × 300 is already ~20 MB of text.
+            guard (1...300).contains(maxClasses), (1...300).contains(maxDimension) else {
+                throw ValidationError("--max-classes and --max-dim must be between 1 and 300 (for single large shapes use --classes and --dim).")
             }
         } else {
             guard let classes, let dimension else { throw ValidationError("Give --classes and --dim, or --table.") }

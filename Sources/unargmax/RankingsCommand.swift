@@ -52,7 +52,9 @@ struct RankingsCommand: ParsableCommand {
             print("ranking at x: " + arrangement.ranking(at: x).map(String.init).joined(separator: " < "))
         }
         if let check {
-            let chain = try numbers(check, count: nil, what: "--check").map { Int($0) }
+            let values = try numbers(check, count: nil, what: "--check")
+            guard values.allSatisfy({ $0 == $0.rounded() && abs($0) < 1e9 }) else { throw ValidationError("--check takes whole class indices.") }
+            let chain = values.map { Int($0) }
             guard chain.allSatisfy({ (0..<arrays.classes).contains($0) }), Set(chain).count == chain.count else {
                 throw ValidationError("--check needs distinct class indices between 0 and \(arrays.classes - 1).")
             }
