@@ -3,7 +3,7 @@
 #   make test   — installs what is missing, builds, runs the Swift tests and the Python cross-checks
 # `.ci/run` calls `make test` and nothing else.
 
-APT_PACKAGES := pkg-config libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev
+APT_PACKAGES := pkg-config libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev zlib1g-dev
 PYTHON ?= python3
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -22,22 +22,22 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
-        // System libraries (Debian: libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev).
+        // System libraries (Debian: libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev zlib1g-dev).
         systemLibrary("CGMP", apt: "libgmp-dev"),
         systemLibrary("CFLINT", apt: "libflint-dev"),
         systemLibrary("CQhull", pkgConfig: "qhull_r", apt: "libqhull-dev"),
         systemLibrary("CGLPK", apt: "libglpk-dev"),
         systemLibrary("CBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
+        systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
 
         // Swift modules.
         .target(name: "ExactArithmetic", dependencies: ["CGMP"]),
         .target(name: "RegionCounting", dependencies: ["ExactArithmetic", "CFLINT"]),
         .target(name: "LinearProgramming", dependencies: ["CGLPK"]),
         .target(name: "ConvexHulls", dependencies: ["CQhull"]),
-        .target(name: "LayerFormats", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "LayerFormats", dependencies: ["CZlib"]),
         .target(name: "BraidArrangements", dependencies: ["LinearProgramming"]),
         .target(name: "Unargmaxable", dependencies: [
             "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
@@ -48,7 +48,7 @@ let package = Package(
         ]),
 
         // Tests (Swift Testing).
-        .testTarget(name: "SystemLibraryTests", dependencies: ["CGMP", "CFLINT", "CQhull", "CGLPK", "CBLAS"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CGMP", "CFLINT", "CQhull", "CGLPK", "CBLAS", "CZlib"]),
         .testTarget(name: "ExactArithmeticTests", dependencies: ["ExactArithmetic"]),
         .testTarget(name: "RegionCountingTests", dependencies: ["RegionCounting", "ExactArithmetic"]),
         .testTarget(name: "LinearProgrammingTests", dependencies: ["LinearProgramming"]),

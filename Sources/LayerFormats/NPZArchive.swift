@@ -1,14 +1,16 @@
+import CZlib
 import Foundation
-import ZIPFoundation
 
 /// An `.npz` file: a zip archive of `.npy` entries. The central directory is read here (with ZIP64),
 /// so stored entries — what `np.savez` writes — are used in place from the memory-mapped file.
-/// Deflated entries (`np.savez_compressed`) are inflated once with ZIPFoundation.
+/// Deflated entries (`np.savez_compressed`) are inflated once with zlib, bounded by the sizes the
+/// directory declares and checked against its CRC-32, so a corrupt stream fails instead of looping.
 public struct NPZArchive: Sendable {
     public struct Entry: Sendable {
         /// Array name: the entry name without ".npy".
         public let name: String
         let method: UInt16
+        let crc: UInt32
         let compressedSize: Int
         let uncompressedSize: Int
         let localHeaderOffset: Int
@@ -58,6 +60,7 @@ public struct NPZArchive: Sendable {
         for _ in 0..<count {
             guard p + 46 <= bytes.count, read32(bytes, p) == 0x0201_4B50 else { throw fail("corrupt central directory entry") }
             let method = read16(bytes, p + 10)
+            let crc = read32(bytes, p + 16)
             var compressed = Int(read32(bytes, p + 20)), uncompressed = Int(read32(bytes, p + 24))
             let nameLength = Int(read16(bytes, p + 28)), extraLength = Int(read16(bytes, p + 30)), commentLength = Int(read16(bytes, p + 32))
             var local = Int(read32(bytes, p + 42))
@@ -77,7 +80,7 @@ public struct NPZArchive: Sendable {
                 e += 4 + size
             }
             let arrayName = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
-            entries.append(Entry(name: arrayName, method: method, compressedSize: compressed, uncompressedSize: uncompressed, localHeaderOffset: local))
+            entries.append(Entry(name: arrayName, method: method, crc: crc, compressedSize: compressed, uncompressedSize: uncompressed, localHeaderOffset: local))
             p += 46 + nameLength + extraLength + commentLength
         }
         self.entries = entries
@@ -103,26 +106,37 @@ public struct NPZArchive: Sendable {
             let region = ByteRegion(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + entry.compressedSize)]), owner: file)
             return try NumpyArray.parse(region, path: label)
         case 8:
-            return try NumpyArray.parse(ByteRegion(data: inflate(entryNamed: name)), path: label)
+            let compressed = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + entry.compressedSize)])
+            return try NumpyArray.parse(ByteRegion(data: inflate(compressed, entry: entry)), path: label)
         default:
             throw LayerFormatError(file.path, .unsupportedCompression("method \(entry.method) for '\(name)'"))
         }
     }
 
-    private func inflate(entryNamed name: String) throws -> Data {
-        do {
-            let archive = try Archive(url: URL(fileURLWithPath: file.path), accessMode: .read)
-            guard let entry = archive[name + ".npy"] ?? archive[name] else {
-                throw LayerFormatError(file.path, .notZip("entry '\(name)' not found by the zip reader"))
-            }
-            var data = Data()
-            _ = try archive.extract(entry) { data.append($0) }
-            return data
-        } catch let error as LayerFormatError {
-            throw error
-        } catch {
-            throw LayerFormatError(file.path, .notZip("cannot inflate '\(name)': \(error)"))
+    /// Raw deflate → exactly `uncompressedSize` bytes, or a `LayerFormatError`.
+    private func inflate(_ compressed: UnsafeRawBufferPointer, entry: Entry) throws -> Data {
+        func fail(_ why: String) -> LayerFormatError { LayerFormatError(file.path, .notZip("array '\(entry.name)': \(why)")) }
+        // A deflate stream expands at most ~1032×; larger claims are corrupt directories.
+        guard entry.uncompressedSize >= 0, entry.uncompressedSize <= max(1 << 20, 1100 * entry.compressedSize) else {
+            throw fail("declared size \(entry.uncompressedSize) is impossible for \(entry.compressedSize) compressed bytes")
         }
+        var output = Data(count: entry.uncompressedSize)
+        var stream = z_stream()
+        guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { throw fail("zlib could not start") }
+        defer { inflateEnd(&stream) }
+        let status: Int32 = output.withUnsafeMutableBytes { out in
+            stream.next_in = UnsafeMutablePointer(mutating: compressed.baseAddress?.assumingMemoryBound(to: Bytef.self))
+            stream.avail_in = uInt(compressed.count)
+            stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = uInt(out.count)
+            return CZlib.inflate(&stream, Z_FINISH)
+        }
+        guard status == Z_STREAM_END, Int(stream.total_out) == entry.uncompressedSize else {
+            throw fail(status == Z_STREAM_END ? "inflated to \(stream.total_out) bytes, not \(entry.uncompressedSize)" : "corrupt deflate data (zlib status \(status))")
+        }
+        let crc = output.withUnsafeBytes { UInt32(crc32(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt($0.count))) }
+        guard crc == entry.crc else { throw fail("CRC-32 mismatch (corrupt data)") }
+        return output
     }
 
     /// Writes arrays as a zip of stored `.npy` entries (what `np.savez` writes), atomically.
@@ -135,7 +149,7 @@ public struct NPZArchive: Sendable {
                 throw LayerFormatError(path, .writeFailed("arrays over 4 GiB need ZIP64, which this writer does not produce yet"))
             }
             let fileName = Data((name + ".npy").utf8)
-            let crc = npy.crc32(checksum: 0)
+            let crc = npy.withUnsafeBytes { UInt32(crc32(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt($0.count))) }
             let offset = UInt32(file.count)
             // Padding so that offset + 30 + name + extra is a multiple of 64 (extra ≥ 4 bytes: id + size).
             var extraLength = 64 - (file.count + 30 + fileName.count + 4) % 64

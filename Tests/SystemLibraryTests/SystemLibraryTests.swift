@@ -7,6 +7,7 @@ import CFLINT
 import CQhull
 import CGLPK
 import CBLAS
+import CZlib
 
 @Suite("System libraries")
 struct SystemLibraryTests {
@@ -78,5 +79,17 @@ struct SystemLibraryTests {
         var c = [Float](repeating: 0, count: 4)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2, 2, 2, 1, a, 2, b, 2, 0, &c, 2)
         #expect(c == [19, 22, 43, 50])
+    }
+
+    @Test("zlib inflates what it deflated")
+    func zlibRoundTrip() {
+        let text = Array(String(repeating: "unargmaxable ", count: 100).utf8)
+        var compressed = [UInt8](repeating: 0, count: 2048)
+        var compressedLength = uLongf(compressed.count)
+        #expect(compress(&compressed, &compressedLength, text, uLong(text.count)) == Z_OK)
+        var restored = [UInt8](repeating: 0, count: text.count)
+        var restoredLength = uLongf(restored.count)
+        #expect(uncompress(&restored, &restoredLength, compressed, compressedLength) == Z_OK)
+        #expect(restored == text && compressedLength < 100)
     }
 }
