@@ -12,6 +12,9 @@ struct JSONParser {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
+    private var depth = 0
+    /// Nesting limit: deeper input is refused instead of exhausting the stack.
+    static let maximumDepth = 128
 
     static func parse(_ data: Data) throws -> JSONValue {
         try data.withUnsafeBytes { raw in
@@ -38,6 +41,9 @@ struct JSONParser {
     }
 
     private mutating func value() throws -> JSONValue {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else { throw Failure(offset: position, reason: "nested deeper than \(Self.maximumDepth) levels") }
         skipSpace()
         guard position < bytes.count else { throw Failure(offset: position, reason: "unexpected end") }
         switch bytes[position] {
