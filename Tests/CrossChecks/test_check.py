@@ -185,3 +185,7 @@ def test_verify_accepts_real_and_rejects_tampered_certificates(unargmax, tmp_pat
     broken.write_text('{"schema": "unargmaxable.certificates/1", "domain": ')
     code, _, err = unargmax("verify", layer, broken, check=False)
     assert code != 0 and "broken.json" in err and "Traceback" not in err
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100000 + "]" * 100000)
+    code, _, err = unargmax("verify", layer, deep, check=False)
+    assert code != 0 and "nested deeper" in err
