@@ -21,6 +21,7 @@ enum ReportRendering {
         }
         let value: JSONValue = .object([
             ("schema", "unargmaxable.report/1"),
+            ("generator", .string("unargmax \(Unargmax.version)")),
             ("layer", .object([("path", .string(layerPath)), ("classes", .int(report.classes)), ("dimension", .int(report.dimension)), ("bias", .bool(report.hasBias))])),
             ("domain", domain(report.domain)),
             ("summary", .object([("argmaxable", .int(report.count(.argmaxable))), ("unargmaxable", .int(report.count(.unargmaxable))),
@@ -71,6 +72,7 @@ enum ReportRendering {
         }
         return JSONValue.object([
             ("schema", "unargmaxable.certificates/1"),
+            ("generator", .string("unargmax \(Unargmax.version)")),
             ("domain", domain(report.domain)),
             ("bias", .bool(report.hasBias)),
             ("classes", .array(entries)),

@@ -4,9 +4,13 @@ import ArgumentParser
 /// the library stays free of printing, the CLI owns output, progress and exit codes.
 @main
 struct Unargmax: ParsableCommand {
+    /// Written into every JSON report, so results name the tool that produced them.
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "unargmax",
         abstract: "Find the classes a low-rank softmax layer can never predict, and count the rankings it can.",
+        version: Unargmax.version,
         subcommands: [
             CountCommand.self,
             RankingsCommand.self,
