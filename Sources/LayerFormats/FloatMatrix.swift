@@ -2,57 +2,89 @@ import Foundation
 
 /// A row-major Float32 matrix: the weights of a softmax layer (rows = classes, columns = features).
 ///
-/// Storage is either owned or a zero-copy view of little-endian float32 data in a memory-mapped
-/// file; conversions (float16/float64, byte order, Fortran order, transposes) happen once, into
-/// owned storage. Every format reader produces this type.
-public struct FloatMatrix: @unchecked Sendable {  // storage is immutable once built
+/// Storage is either owned (`[Float]`) or a zero-copy view of little-endian float32 bytes that
+/// something else keeps alive — a memory-mapped file, or a buffer a decompressor filled. Every
+/// conversion (float16/float64, byte order, Fortran order, transposes) happens once, into owned
+/// storage. Every format reader produces this type, so the rest of the project sees one layout.
+public struct FloatMatrix: @unchecked Sendable {  // both storages are immutable once built
     public let rows: Int
     public let columns: Int
-    private let region: ByteRegion
+    private let storage: Storage
 
-    /// Owned storage.
-    public init(rows: Int, columns: Int, values: [Float]) {
-        precondition(values.count == rows * columns, "FloatMatrix: \(values.count) values for \(rows) × \(columns)")
-        let data = values.withUnsafeBytes { Data($0) }
-        self.rows = rows
-        self.columns = columns
-        self.region = ByteRegion(data: data)
+    private enum Storage {
+        case owned([Float])
+        case view(ByteRegion)
     }
 
-    /// A zero-copy view; `region` must hold rows × columns little-endian float32, 4-byte aligned.
-    init(rows: Int, columns: Int, region: ByteRegion) {
-        precondition(region.bytes.count >= rows * columns * 4)
+    /// Owned storage: `values` are rows × columns, row-major.
+    public init(rows: Int, columns: Int, values: [Float]) {
+        precondition(rows >= 0 && columns >= 0 && values.count == rows * columns,
+                     "FloatMatrix: \(values.count) values for \(rows) × \(columns)")
         self.rows = rows
         self.columns = columns
-        self.region = region
+        self.storage = .owned(values)
+    }
+
+    /// Owned storage filled in place by `initialize` (row-major, rows × columns values, starting
+    /// zeroed), so a converter writes each value once with no intermediate array.
+    public init(rows: Int, columns: Int, initializingWith initialize: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        precondition(rows >= 0 && columns >= 0 && !rows.multipliedReportingOverflow(by: columns).overflow)
+        var values = [Float](repeating: 0, count: rows * columns)
+        try values.withUnsafeMutableBufferPointer { try initialize($0) }
+        self.init(rows: rows, columns: columns, values: values)
+    }
+
+    /// A zero-copy view: `region` holds at least rows × columns little-endian float32 values at a
+    /// 4-byte aligned address (callers check; a misaligned view would be undefined behaviour).
+    init(rows: Int, columns: Int, view region: ByteRegion) {
+        precondition(region.bytes.count >= rows * columns * MemoryLayout<Float>.stride)
+        precondition(Int(bitPattern: region.bytes.baseAddress) % MemoryLayout<Float>.alignment == 0)
+        self.rows = rows
+        self.columns = columns
+        self.storage = .view(region)
     }
 
     /// True when the values are read straight from a memory-mapped file (no copy was made).
-    public var isMemoryMapped: Bool { region.isMapped }
+    public var isMemoryMapped: Bool {
+        if case .view(let region) = storage { return region.isMapped }
+        return false
+    }
 
+    /// The rows × columns values, row-major, valid only inside `body`.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        let typed = UnsafeBufferPointer(start: region.bytes.baseAddress?.assumingMemoryBound(to: Float.self), count: rows * columns)
-        return try body(typed)
+        switch storage {
+        case .owned(let values):
+            return try values.withUnsafeBufferPointer(body)
+        case .view(let region):
+            let start = region.bytes.baseAddress?.assumingMemoryBound(to: Float.self)
+            return try withExtendedLifetime(region) { try body(UnsafeBufferPointer(start: start, count: rows * columns)) }
+        }
     }
 
     public subscript(row: Int, column: Int) -> Float {
-        precondition(row >= 0 && row < rows && column >= 0 && column < columns)
+        precondition(row >= 0 && row < rows && column >= 0 && column < columns, "FloatMatrix index (\(row), \(column)) out of \(rows) × \(columns)")
         return withUnsafeBufferPointer { $0[row * columns + column] }
     }
 
+    /// One row (a class's weight vector) as an owned array.
     public func row(_ index: Int) -> [Float] {
-        withUnsafeBufferPointer { Array($0[(index * columns)..<((index + 1) * columns)]) }
+        precondition(index >= 0 && index < rows, "FloatMatrix row \(index) out of \(rows)")
+        return withUnsafeBufferPointer { Array($0[(index * columns)..<((index + 1) * columns)]) }
     }
 
     /// All values, row-major, as an owned array.
-    public var values: [Float] { withUnsafeBufferPointer { Array($0) } }
+    public var values: [Float] {
+        if case .owned(let values) = storage { return values }
+        return withUnsafeBufferPointer { Array($0) }
+    }
 
+    /// The columns × rows transpose, as owned storage.
     public func transposed() -> FloatMatrix {
-        var out = [Float](repeating: 0, count: rows * columns)
-        withUnsafeBufferPointer { source in
-            for r in 0..<rows { for c in 0..<columns { out[c * rows + r] = source[r * columns + c] } }
+        FloatMatrix(rows: columns, columns: rows) { out in
+            withUnsafeBufferPointer { source in
+                transposeTiled(rows: rows, columns: columns, into: out, FloatBufferReader(values: source))
+            }
         }
-        return FloatMatrix(rows: columns, columns: rows, values: out)
     }
 
     /// The first (row, column) holding NaN or ±Inf, if any.
@@ -60,6 +92,32 @@ public struct FloatMatrix: @unchecked Sendable {  // storage is immutable once b
         withUnsafeBufferPointer { values in
             guard let index = values.firstIndex(where: { !$0.isFinite }) else { return nil }
             return (index / columns, index % columns)
+        }
+    }
+}
+
+extension FloatMatrix: Equatable {
+    /// Same shape and the same values (compared as numbers: NaN ≠ NaN, 0 = −0), whatever the storage.
+    public static func == (lhs: FloatMatrix, rhs: FloatMatrix) -> Bool {
+        guard lhs.rows == rhs.rows, lhs.columns == rhs.columns else { return false }
+        return lhs.withUnsafeBufferPointer { a in rhs.withUnsafeBufferPointer { b in a.elementsEqual(b) } }
+    }
+}
+
+/// `out[c * rows + r] = source[r * columns + c]`: the transpose of a rows × columns row-major
+/// source, read through `source` (which may also convert the element type), tile by tile so both
+/// sides stay in cache.
+func transposeTiled<Source: ElementReader>(rows: Int, columns: Int, into out: UnsafeMutableBufferPointer<Float>, _ source: Source) {
+    precondition(out.count == rows * columns)
+    let tile = 32
+    guard let base = out.baseAddress else { return }
+    for r0 in stride(from: 0, to: rows, by: tile) {
+        let r1 = min(r0 + tile, rows)
+        for c0 in stride(from: 0, to: columns, by: tile) {
+            let c1 = min(c0 + tile, columns)
+            for r in r0..<r1 {
+                for c in c0..<c1 { base[c * rows + r] = source[r * columns + c] }
+            }
         }
     }
 }

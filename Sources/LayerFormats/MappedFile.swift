@@ -26,33 +26,3 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count) }
 }
-
-/// Bytes that stay valid as long as `owner` lives: a slice of a mapped file, or an owned buffer
-/// (e.g. a decompressed zip entry).
-public struct ByteRegion: @unchecked Sendable {
-    public let bytes: UnsafeRawBufferPointer
-    let owner: AnyObject
-
-    init(_ bytes: UnsafeRawBufferPointer, owner: AnyObject) {
-        self.bytes = bytes
-        self.owner = owner
-    }
-
-    init(data: Data) {
-        let box = OwnedBytes(data)
-        self.init(box.bytes, owner: box)
-    }
-
-    var isMapped: Bool { owner is MappedFile }
-}
-
-/// Owns a heap copy of some bytes at a stable address.
-final class OwnedBytes {
-    let bytes: UnsafeRawBufferPointer
-    init(_ data: Data) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
-        data.copyBytes(to: buffer.bindMemory(to: UInt8.self))
-        bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: data.count)
-    }
-    deinit { UnsafeMutableRawPointer(mutating: bytes.baseAddress)?.deallocate() }
-}

@@ -1,17 +1,17 @@
 import Foundation
 
-/// Element types a layer may be stored in.
+/// Element types a layer may be stored in (NumPy's `descr` strings `<f2 <f4 <f8`, `>` for
+/// big-endian; `=` and `|` are read as little-endian, the byte order of every host Swift runs on here).
 public enum NumpyDType: Equatable, Sendable {
     case float16(bigEndian: Bool)
     case float32(bigEndian: Bool)
     case float64(bigEndian: Bool)
 
     init?(descr: String) {
-        guard descr.count == 3 else { return nil }
-        let order = descr.first!, kind = descr.dropFirst()
-        guard "<>=|".contains(order) else { return nil }
-        let big = order == ">"
-        switch kind {
+        let scalars = Array(descr.unicodeScalars)
+        guard scalars.count == 3, "<>=|".unicodeScalars.contains(scalars[0]) else { return nil }
+        let big = scalars[0] == ">"
+        switch String(String.UnicodeScalarView(scalars[1...])) {
         case "f2": self = .float16(bigEndian: big)
         case "f4": self = .float32(bigEndian: big)
         case "f8": self = .float64(bigEndian: big)
@@ -19,7 +19,8 @@ public enum NumpyDType: Equatable, Sendable {
         }
     }
 
-    var size: Int {
+    /// Bytes per element.
+    public var size: Int {
         switch self {
         case .float16: return 2
         case .float32: return 4
@@ -28,127 +29,172 @@ public enum NumpyDType: Equatable, Sendable {
     }
 }
 
-/// One array of a `.npy` file (or of an `.npz` entry): shape, dtype, order, and its raw bytes.
-/// Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
+/// One array of a `.npy` file (or of an `.npz` entry): shape, dtype, memory order, and its raw
+/// bytes, still in the file. Format: NumPy's `numpy.lib.format` specification, versions 1.0–3.0.
 public struct NumpyArray: Sendable {
     public let shape: [Int]
     public let dtype: NumpyDType
     public let fortranOrder: Bool
+    /// The file (and, inside an `.npz`, the array) this came from; errors name it.
+    public let source: String
     let data: ByteRegion
 
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
+    /// numpy itself refuses headers over 10 000 bytes by default; this only stops absurd allocations.
+    static let maximumHeaderLength = 1 << 20
 
-    /// Parses the header and checks the data is as long as the shape says.
-    public static func parse(_ region: ByteRegion, path: String) throws -> NumpyArray {
+    /// Memory-maps a `.npy` file and parses its header (the data is not touched yet).
+    public static func read(path: String) throws -> NumpyArray {
+        let file = try MappedFile(path: path)
+        return try parse(ByteRegion(file.bytes, owner: file), source: path)
+    }
+
+    /// Parses the header and checks the data is as long as the shape says. Never traps: every
+    /// length and offset is checked against the bytes that are there, with overflow checks.
+    static func parse(_ region: ByteRegion, source: String) throws -> NumpyArray {
+        func fail(_ kind: LayerFormatError.Kind) -> LayerFormatError { LayerFormatError(source, kind) }
         let bytes = region.bytes
-        guard bytes.count >= 10 else {
-            throw LayerFormatError(path, bytes.count >= 6 && Array(bytes[0..<6]) == magic ? .truncated("the .npy header is cut short") : .notNumpy)
-        }
-        guard Array(bytes[0..<6]) == magic else { throw LayerFormatError(path, .notNumpy) }
-        let major = bytes[6]
+        guard bytes.count >= magic.count, bytes.prefix(magic.count).elementsEqual(magic) else { throw fail(.notNumpy) }
+        guard bytes.count >= 10 else { throw fail(.truncated("the .npy header is cut short")) }
+        let major = bytes[6], minor = bytes[7]
         let headerLength: Int, headerStart: Int
         switch major {
         case 1:
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerLength = Int(read16(bytes, 8))
             headerStart = 10
         case 2, 3:
-            guard bytes.count >= 12 else { throw LayerFormatError(path, .truncated("the .npy header is cut short")) }
-            headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+            guard bytes.count >= 12 else { throw fail(.truncated("the .npy header is cut short")) }
+            headerLength = Int(read32(bytes, 8))
             headerStart = 12
         default:
-            throw LayerFormatError(path, .malformedHeader("unknown format version \(major).\(bytes[7])"))
+            throw fail(.malformedHeader("unknown format version \(major).\(minor)"))
         }
-        guard headerStart + headerLength <= bytes.count else {
-            throw LayerFormatError(path, .truncated("the header says \(headerLength) bytes, the file has \(bytes.count - headerStart)"))
+        guard headerLength <= maximumHeaderLength else {
+            throw fail(.malformedHeader("a header of \(headerLength) bytes is implausible"))
         }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[headerStart..<(headerStart + headerLength)]), as: UTF8.self)
+        guard headerLength <= bytes.count - headerStart else {
+            throw fail(.truncated("the header says \(headerLength) bytes, the file has \(bytes.count - headerStart) after the prefix"))
+        }
         let header: [String: PythonLiteral]
-        do { header = try PythonLiteral.parseDictionary(text) } catch let error as PythonLiteral.ParseError {
-            throw LayerFormatError(path, .malformedHeader(error.reason))
+        do { header = try PythonLiteral.parseDictionary(bytes[headerStart..<(headerStart + headerLength)]) } catch let error as PythonLiteral.ParseError {
+            throw fail(.malformedHeader(error.reason))
         }
-        guard case .string(let descr)? = header["descr"] else { throw LayerFormatError(path, .malformedHeader("no 'descr' string")) }
-        guard let dtype = NumpyDType(descr: descr) else { throw LayerFormatError(path, .unsupportedDType(descr)) }
-        guard case .bool(let fortran)? = header["fortran_order"] else { throw LayerFormatError(path, .malformedHeader("no 'fortran_order' boolean")) }
-        guard case .tuple(let shape)? = header["shape"] else { throw LayerFormatError(path, .malformedHeader("no 'shape' tuple")) }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw LayerFormatError(path, .malformedHeader("negative dimension in shape \(shape)")) }
+
+        let dtype: NumpyDType
+        switch header["descr"] {
+        case .string(let descr)?:
+            guard let known = NumpyDType(descr: descr) else { throw fail(.unsupportedDType(descr)) }
+            dtype = known
+        case let other?: throw fail(.unsupportedDType(other.summary))
+        case nil: throw fail(.malformedHeader("no 'descr' key"))
+        }
+        guard case .bool(let fortranOrder)? = header["fortran_order"] else {
+            throw fail(.malformedHeader("'fortran_order' is \(header["fortran_order"]?.summary ?? "missing"), not True or False"))
+        }
+        guard case .tuple(let items)? = header["shape"] else {
+            throw fail(.malformedHeader("'shape' is \(header["shape"]?.summary ?? "missing"), not a tuple"))
+        }
+        var shape: [Int] = []
         var elements = 1
-        for n in shape {
+        for item in items {
+            guard case .int(let n) = item, n >= 0 else { throw fail(.malformedHeader("shape entries must be non-negative integers, got \(item.summary)")) }
             let (product, overflow) = elements.multipliedReportingOverflow(by: n)
-            guard !overflow else { throw LayerFormatError(path, .malformedHeader("shape \(shape) is too large")) }
+            guard !overflow else { throw fail(.malformedHeader("shape \(items.map(\.summary)) is too large")) }
+            shape.append(n)
             elements = product
         }
         let dataStart = headerStart + headerLength
+        let available = bytes.count - dataStart
         let (needed, overflow) = elements.multipliedReportingOverflow(by: dtype.size)
-        guard !overflow, dataStart + needed <= bytes.count else {
-            throw LayerFormatError(path, .truncated("shape \(shape) needs \(elements * dtype.size) data bytes, the file has \(bytes.count - dataStart)"))
+        guard !overflow, needed <= available else {
+            throw fail(.dataTooShort(needed: overflow ? Int.max : needed, available: available))
         }
-        let slice = UnsafeRawBufferPointer(rebasing: bytes[dataStart..<(dataStart + needed)])
-        return NumpyArray(shape: shape, dtype: dtype, fortranOrder: fortran, data: ByteRegion(slice, owner: region.owner))
+        return NumpyArray(shape: shape, dtype: dtype, fortranOrder: fortranOrder, source: source, data: region.slice(dataStart, needed))
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
 
-    /// Element i in storage order, as Float (float16 and float64 converted, byte order fixed).
-    @inline(__always)
-    func element(_ i: Int) -> Float {
-        let base = data.bytes.baseAddress!
-        switch dtype {
-        case .float16(let big):
-            let raw = base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
-            return Float(Float16(bitPattern: big ? raw.byteSwapped : raw.littleEndian))
-        case .float32(let big):
-            let raw = base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
-            return Float(bitPattern: big ? raw.byteSwapped : raw.littleEndian)
-        case .float64(let big):
-            let raw = base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
-            return Float(Double(bitPattern: big ? raw.byteSwapped : raw.littleEndian))
-        }
-    }
-
-    /// The array as a rows × columns matrix (2-D arrays only). Zero-copy when the data is
-    /// little-endian float32 in C order and aligned inside a memory-mapped file; converted once otherwise.
-    public func matrix(path: String) throws -> FloatMatrix {
-        guard shape.count == 2 else { throw LayerFormatError(path, .wrongShape("expected a 2-D array, got shape \(shape)")) }
-        let (rows, columns) = (shape[0], shape[1])
+    /// The 2-D array as a matrix, or its transpose (`transposed: true`), in one pass.
+    ///
+    /// Zero-copy when the result's row-major layout is exactly the stored one (C order, or Fortran
+    /// order read transposed), the data is little-endian float32 and 4-byte aligned: the matrix
+    /// then views the mapped file (or inflated buffer). Otherwise it is converted once.
+    public func matrix(transposed: Bool = false) throws -> FloatMatrix {
+        guard shape.count == 2 else { throw LayerFormatError(source, .wrongDimensions(expected: 2, shape: shape)) }
+        let (rows, columns) = transposed ? (shape[1], shape[0]) : (shape[0], shape[1])
+        // Stored row-major as `shape` (C order) or as its transpose (Fortran order).
+        let storedAsResult = fortranOrder == transposed
         let aligned = Int(bitPattern: data.bytes.baseAddress) % MemoryLayout<Float>.alignment == 0
-        if dtype == .float32(bigEndian: false), !fortranOrder, aligned, data.isMapped {
-            return FloatMatrix(rows: rows, columns: columns, region: data)
+        if storedAsResult, dtype == .float32(bigEndian: false), aligned, rows * columns > 0 {
+            return FloatMatrix(rows: rows, columns: columns, view: data)
         }
-        var values = [Float](repeating: 0, count: rows * columns)
-        if fortranOrder {
-            for c in 0..<columns { for r in 0..<rows { values[r * columns + c] = element(c * rows + r) } }
-        } else {
-            for i in 0..<(rows * columns) { values[i] = element(i) }
+        return FloatMatrix(rows: rows, columns: columns) { out in
+            // The stored matrix is columns × rows when it must be transposed into the result.
+            convert(into: out, transposingStored: storedAsResult ? nil : (rows: columns, columns: rows))
         }
-        return FloatMatrix(rows: rows, columns: columns, values: values)
     }
 
-    /// The array as a vector (1-D arrays, or 2-D with one row or column).
-    public func vector(path: String) throws -> [Float] {
+    /// The array as a vector: 1-D, or 2-D with one row or one column (Marian stores biases as 1 × C).
+    public func vector() throws -> [Float] {
         guard shape.count == 1 || (shape.count == 2 && (shape[0] == 1 || shape[1] == 1)) else {
-            throw LayerFormatError(path, .wrongShape("expected a 1-D array, got shape \(shape)"))
+            throw LayerFormatError(source, .wrongDimensions(expected: 1, shape: shape))
         }
-        return (0..<elementCount).map(element)
+        // With one row or column, storage order is the vector's order in both memory orders.
+        return [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
+            convert(into: buffer, transposingStored: nil)
+            count = elementCount
+        }
     }
 
-    /// A complete `.npy` file (format 1.0, or 2.0 when the header needs it) for a float32 array.
-    public static func encode(_ values: UnsafeBufferPointer<Float>, shape: [Int]) -> Data {
-        precondition(values.count == shape.reduce(1, *))
-        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
-        // Pad with spaces and a final newline so the data starts on a 64-byte boundary.
-        let prefix = header.utf8.count < 65_000 ? 10 : 12  // version 1.0 stores the length in 16 bits
-        let total = (prefix + header.utf8.count + 1 + 63) / 64 * 64
-        header += String(repeating: " ", count: total - prefix - header.utf8.count - 1) + "\n"
-        var data = Data(magic)
-        let length = header.utf8.count
-        if prefix == 10 {
-            data += [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
-        } else {
-            data += [2, 0] + (0..<4).map { UInt8((length >> (8 * $0)) & 0xFF) }
+    /// Writes every element as Float: in storage order, or as the transpose of the stored
+    /// row-major `rows × columns` matrix. Conversions are exact except float64 → float32 rounding.
+    private func convert(into out: UnsafeMutableBufferPointer<Float>, transposingStored stored: (rows: Int, columns: Int)?) {
+        guard let base = data.bytes.baseAddress, let target = out.baseAddress, !out.isEmpty else { return }
+        precondition(data.bytes.count >= out.count * dtype.size)
+        // One specialised loop per element type: the reader is a generic parameter, not a closure.
+        func run<Reader: ElementReader>(_ reader: Reader) {
+            if let stored {
+                transposeTiled(rows: stored.rows, columns: stored.columns, into: out, reader)
+            } else {
+                for i in 0..<out.count { target[i] = reader[i] }
+            }
         }
-        data += Data(header.utf8)
-        data += Data(buffer: UnsafeBufferPointer(start: values.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }, count: values.count * 4))
-        return data
+        switch dtype {
+        case .float32(bigEndian: false) where stored == nil:
+            memcpy(target, base, out.count * 4)  // unaligned or inflated little-endian data: one copy
+        case .float32(let big): run(Float32Reader(base: base, bigEndian: big))
+        case .float64(let big): run(Float64Reader(base: base, bigEndian: big))
+        case .float16(let big):
+            float16ToFloat.withUnsafeBufferPointer { table in
+                run(Float16Reader(base: base, bigEndian: big, table: table))
+            }
+        }
     }
 }
+
+/// Every float16 bit pattern's exact float32 value: a 256 KiB table that stays in cache.
+let float16ToFloat: [Float] = (0...UInt16.max).map { Float(bitPattern: widenFloat16($0)) }
+
+/// IEEE binary16 → binary32, exact, NaN payloads kept bit for bit (as numpy does; a hardware or
+/// library conversion may quiet signalling NaNs instead).
+func widenFloat16(_ half: UInt16) -> UInt32 {
+    let sign = UInt32(half & 0x8000) << 16
+    let exponent = UInt32(half >> 10) & 0x1F
+    var mantissa = UInt32(half & 0x3FF)
+    switch exponent {
+    case 0x1F:  // infinity or NaN: all-ones exponent, payload shifted into place
+        return sign | 0x7F80_0000 | mantissa << 13
+    case 0 where mantissa == 0:
+        return sign
+    case 0:  // subnormal: normalise (value = mantissa × 2^−24)
+        var e: UInt32 = 127 - 15 + 1
+        while mantissa & 0x400 == 0 { mantissa <<= 1; e -= 1 }
+        return sign | e << 23 | (mantissa & 0x3FF) << 13
+    default:
+        return sign | (exponent + 127 - 15) << 23 | mantissa << 13
+    }
+}
+
+@inline(__always) func read16(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt16 { UInt16(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt16.self)) }
+@inline(__always) func read32(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt32 { UInt32(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt32.self)) }
+@inline(__always) func read64(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt64 { UInt64(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
