@@ -19,16 +19,22 @@ struct ByteRegion: @unchecked Sendable {  // the bytes are never written once sh
     var isMapped: Bool { owner is MappedFile }
 }
 
-/// A heap buffer at a stable, 64-byte aligned address (so float data at a 64-byte header
-/// boundary inside it can be viewed in place). Filled once by its creator, read-only after.
+/// A heap buffer at a stable, aligned address, filled once by its creator and read-only after.
+/// Float data at a 64-byte header boundary inside it can be viewed in place. Large buffers are
+/// 2 MiB aligned and advised as transparent huge pages: filling 64 MB then takes ~5 ms instead
+/// of ~25 ms of 4 KiB page faults (measured here), and later GEMMs over it need fewer TLB entries.
 final class OwnedBytes {
     let mutableBytes: UnsafeMutableRawBufferPointer
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(mutableBytes) }
 
     /// nil when the memory cannot be had (a corrupt size must fail, not abort the process).
-    init?(byteCount: Int) {
+    init?(byteCount: Int, zeroed: Bool = false) {
+        let hugePage = 2 << 20
+        let alignment = byteCount >= 2 * hugePage ? hugePage : 64
         var address: UnsafeMutableRawPointer? = nil
-        guard byteCount >= 0, posix_memalign(&address, 64, max(byteCount, 1)) == 0, let address else { return nil }
+        guard byteCount >= 0, posix_memalign(&address, alignment, max(byteCount, 1)) == 0, let address else { return nil }
+        if alignment == hugePage { _ = madvise(address, byteCount, Int32(MADV_HUGEPAGE)) }  // only advice: failure is harmless
+        if zeroed { memset(address, 0, byteCount) }
         mutableBytes = UnsafeMutableRawBufferPointer(start: address, count: byteCount)
     }
 

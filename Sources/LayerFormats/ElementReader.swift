@@ -4,6 +4,14 @@ protocol ElementReader {
     subscript(_ i: Int) -> Float { get }
 }
 
+/// Little-endian float32 at any alignment: the common case, without a byte-order branch.
+struct LittleEndianFloat32Reader: ElementReader {
+    let base: UnsafeRawPointer
+    @inline(__always) subscript(_ i: Int) -> Float {
+        Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+    }
+}
+
 /// float32 at any alignment, in either byte order (a loop-invariant branch).
 struct Float32Reader: ElementReader {
     let base: UnsafeRawPointer

@@ -128,10 +128,12 @@ public struct NumpyArray: Sendable {
         if storedAsResult, dtype == .float32(bigEndian: false), aligned, rows * columns > 0 {
             return FloatMatrix(rows: rows, columns: columns, view: data)
         }
-        return FloatMatrix(rows: rows, columns: columns) { out in
+        let converted = FloatMatrix.converted(rows: rows, columns: columns) { out in
             // The stored matrix is columns × rows when it must be transposed into the result.
             convert(into: out, transposingStored: storedAsResult ? nil : (rows: columns, columns: rows))
         }
+        guard let converted else { throw LayerFormatError(source, .unreadable("cannot allocate \(rows) × \(columns) floats")) }
+        return converted
     }
 
     /// The array as a vector: 1-D, or 2-D with one row or one column (Marian stores biases as 1 × C).
@@ -162,7 +164,8 @@ public struct NumpyArray: Sendable {
         switch dtype {
         case .float32(bigEndian: false) where stored == nil:
             memcpy(target, base, out.count * 4)  // unaligned or inflated little-endian data: one copy
-        case .float32(let big): run(Float32Reader(base: base, bigEndian: big))
+        case .float32(bigEndian: false): run(LittleEndianFloat32Reader(base: base))
+        case .float32(bigEndian: true): run(Float32Reader(base: base, bigEndian: true))
         case .float64(let big): run(Float64Reader(base: base, bigEndian: big))
         case .float16(let big):
             float16ToFloat.withUnsafeBufferPointer { table in
