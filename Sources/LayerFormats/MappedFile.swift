@@ -24,5 +24,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
+    // Writers replace files by rename, never in place, so a mapped layer stays intact even when
+    // its own path is overwritten (truncating a mapped file elsewhere would fault on access).
     deinit { munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count) }
 }

@@ -74,6 +74,18 @@ struct LayerArraysTests {
         }
     }
 
+    @Test("a mapped layer can be written over the very file it is mapped from (the rename keeps the old data alive)")
+    func overwriteOwnSource() throws {
+        let dir = temporaryDirectory()
+        let original = try LayerArrays(weights: FloatMatrix(rows: 30, columns: 4, values: referenceMatrix(30, 4)), bias: (0..<30).map(Float.init))
+        try original.writeNPZ(to: "\(dir)/l.npz")
+        let mapped = try LayerArrays.load(path: "\(dir)/l.npz")
+        #expect(mapped.weights.isMemoryMapped)
+        try mapped.writeNPZ(to: "\(dir)/l.npz")
+        let again = try LayerArrays.load(path: "\(dir)/l.npz")
+        #expect(again.weights == original.weights && again.bias == original.bias && mapped.weights == original.weights)
+    }
+
     @Test("a mapped matrix stays valid after the archive and the arrays it came from are gone")
     func mappingOutlivesItsFile() throws {
         let dir = temporaryDirectory()

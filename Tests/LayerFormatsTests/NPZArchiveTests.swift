@@ -41,6 +41,13 @@ struct NPZArchiveTests {
         let archive = try NPZArchive(path: path)
         let back = try #require(try archive.array(named: "W")).matrix()
         #expect(back == weights && back.isMemoryMapped, "64-byte aligned entries are viewed in place")
+        // Zero copy, checked by address: the values lie inside the mapped file, 64-byte aligned.
+        let file = archive.file.bytes
+        back.withUnsafeBufferPointer { values in
+            let start = UnsafeRawPointer(values.baseAddress!)
+            #expect(start >= file.baseAddress! && start + 350 * 4 <= file.baseAddress! + file.count)
+            #expect((start - file.baseAddress!) % 64 == 0)
+        }
         #expect(try archive.array(named: "b")?.vector() == bias)
     }
 
