@@ -26,6 +26,7 @@ public enum AtomicFileWriter {
         }
     }
 
+    /// Writes `data` as the whole file at `path`.
     public static func write(_ data: Data, to path: String) throws {
         try write(to: path) { temporary in
             guard FileManager.default.createFile(atPath: temporary, contents: data) else {
@@ -34,6 +35,7 @@ public enum AtomicFileWriter {
         }
     }
 
+    /// Writes `text` as UTF-8 as the whole file at `path`.
     public static func write(_ text: String, to path: String) throws {
         try write(Data(text.utf8), to: path)
     }

@@ -7,7 +7,9 @@ import Foundation
 /// filled. Every conversion (float16/float64, byte order, Fortran order, transposes) happens once,
 /// into owned storage. Every format reader produces this type, so the rest of the project sees one layout.
 public struct FloatMatrix: @unchecked Sendable {  // every storage is immutable once built
+    /// Number of rows (classes).
     public let rows: Int
+    /// Number of columns (features).
     public let columns: Int
     private let storage: Storage
 
@@ -72,6 +74,7 @@ public struct FloatMatrix: @unchecked Sendable {  // every storage is immutable 
         }
     }
 
+    /// The value at (row, column); traps when out of range, like an array.
     public subscript(row: Int, column: Int) -> Float {
         precondition(row >= 0 && row < rows && column >= 0 && column < columns, "FloatMatrix index (\(row), \(column)) out of \(rows) × \(columns)")
         return withUnsafeBufferPointer { $0[row * columns + column] }

@@ -13,10 +13,14 @@ import Foundation
 ///   so both orientations read correctly.
 /// - `.npz` holding a single array (e.g. `np.savez(path, W)`, which names it `arr_0`): the weights.
 public struct LayerArrays: Sendable {
+    /// classes × features, possibly a view of the mapped file.
     public let weights: FloatMatrix
+    /// One value per class, or nil when the file has none.
     public let bias: [Float]?
 
+    /// C, the number of classes (rows of the weights).
     public var classes: Int { weights.rows }
+    /// d, the number of features (columns of the weights).
     public var dimension: Int { weights.columns }
 
     /// Validates (non-empty, bias length, finite values), so every `LayerArrays` can be trusted

@@ -33,6 +33,7 @@ public struct LayerFormatError: Error, CustomStringConvertible, Equatable, Senda
         case writeFailed(String)
     }
 
+    /// The file (for an `.npz` member: `file (array 'name')`).
     public let path: String
     public let kind: Kind
 

@@ -4,8 +4,10 @@ import Foundation
 /// (zero copy when they are already little-endian float32), so a multi-GB file is never read twice.
 public final class MappedFile: @unchecked Sendable {  // immutable after init; the mapping is read-only
     public let path: String
+    /// The whole file, read-only, valid while this object lives.
     public let bytes: UnsafeRawBufferPointer
 
+    /// Maps the file read-only; errors: missing file, unreadable, not a regular file, empty.
     public init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)

@@ -22,13 +22,17 @@ public struct NPZArchive: Sendable {
         let localHeaderOffset: Int
     }
 
+    /// The mapped archive; stored arrays are views into it.
     public let file: MappedFile
+    /// The members, in the order of the zip directory.
     public let entries: [Entry]
 
+    /// Maps the file at `path` and reads its zip directory (no array is parsed yet).
     public init(path: String) throws {
         try self.init(file: MappedFile(path: path))
     }
 
+    /// Reads the zip directory of an already mapped file.
     public init(file: MappedFile) throws {
         self.file = file
         let bytes = file.bytes
