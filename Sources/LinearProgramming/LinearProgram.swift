@@ -1,169 +1,155 @@
 import CGLPK
 
-/// A small linear program on GLPK's simplex method, built to be re-solved warm as rows are added
-/// (constraint generation): maximise or minimise c·x subject to rows `a·x ≤ upper` (or ≥ lower, or
-/// both) and column bounds.
+/// A linear program on GLPK, built for constraint generation: maximise or minimise c·x subject to
+/// rows `lower ≤ a·x ≤ upper` (either side optional) and column bounds, with rows added and
+/// removed between warm re-solves, plus an exact rational solve for hard cases.
 ///
-/// GLPK aborts the process on invalid arguments, so every argument is validated here first and
-/// reported as a `LinearProgramError`. GLPK's terminal output is switched off. Each instance owns
-/// its problem object; use one instance per thread (GLPK 5's environment is thread-local).
+/// - **Validation.** GLPK aborts the process on invalid arguments (bad indices, duplicate indices,
+///   NaN, …). Every argument is checked here first and refused with a `LinearProgramError`;
+///   nothing reaches GLPK that could make it abort. GLPK prints nothing (terminal output off).
+/// - **Threads.** GLPK 5.0 as built by Debian keeps its environment — including the list of every
+///   memory block it allocated — per thread (`_Thread_local`). Independent programs can therefore
+///   be solved on different threads at the same time, but each program must be created, used and
+///   released on **one** thread: a block freed from another thread's environment makes GLPK abort.
+///   So a program is not `Sendable`; calls from another thread throw `.wrongThread` (or return a
+///   `.failed(.wrongThread)` solution), and a program released on another thread is deliberately
+///   leaked instead of crashing. Use it in synchronous code, not across `await`.
+/// - **Indices** are 0-based. Removing rows shifts later rows down, like `Array.remove`.
 public final class LinearProgram {
-    public enum Direction { case maximize, minimize }
-
-    public enum Bound: Equatable, Sendable {
-        case free
-        case lower(Double)
-        case upper(Double)
-        case range(Double, Double)
-        case fixed(Double)
+    public enum Direction: Sendable {
+        case maximize, minimize
     }
 
-    private let problem: OpaquePointer
-    public private(set) var columnCount: Int
-    public private(set) var rowCount = 0
+    /// The most rows or columns GLPK accepts.
+    public static let sizeLimit = 100_000_000
 
-    public init(columns: Int, direction: Direction) throws {
-        guard columns >= 1 else { throw LinearProgramError.invalidArgument("a program needs at least one column") }
-        glp_term_out(GLP_OFF)
+    let problem: OpaquePointer
+    let owner: ThreadIdentity
+    public let columnCount: Int
+    public internal(set) var rowCount = 0
+    public private(set) var direction: Direction
+    /// Simplex iterations over the lifetime of this program.
+    public internal(set) var totalIterations = 0
+
+    /// 1-based scratch arrays for passing rows to GLPK (index 0 unused, as GLPK expects).
+    var scratchIndices: [Int32]
+    var scratchValues: [Double]
+
+    /// Creates a program with `columns` free columns, objective 0 and no rows.
+    public init(columns: Int, direction: Direction) throws(LinearProgramError) {
+        guard columns >= 1 else { throw .noColumns }
+        guard columns <= Self.sizeLimit else { throw .tooLarge(what: "columns", count: columns, limit: Self.sizeLimit) }
+        GLPKThreadEnvironment.prepareCurrentThread()
+        owner = .current
         problem = glp_create_prob()
         columnCount = columns
-        glp_set_obj_dir(problem, direction == .maximize ? GLP_MAX : GLP_MIN)
+        self.direction = direction
+        scratchIndices = Array(repeating: 0, count: columns + 1)
+        scratchValues = Array(repeating: 0, count: columns + 1)
+        GLPKThreadEnvironment.registerProblem(on: owner)
+        glp_set_obj_dir(problem, direction.glpk)
         glp_add_cols(problem, Int32(columns))
-        for j in 1...columns { glp_set_col_bnds(problem, Int32(j), GLP_FR, 0, 0) }
+        for j in 1...Int32(columns) { glp_set_col_bnds(problem, j, GLP_FR, 0, 0) }
     }
 
-    deinit { glp_delete_prob(problem) }
+    deinit {
+        // Freeing from another thread would corrupt GLPK's per-thread allocator and abort; leak instead.
+        if ThreadIdentity.current == owner { glp_delete_prob(problem) }
+        GLPKThreadEnvironment.unregisterProblem(on: owner)
+    }
 
-    public func setObjective(_ coefficients: [Double]) throws {
-        guard coefficients.count == columnCount else { throw LinearProgramError.invalidArgument("objective has \(coefficients.count) coefficients for \(columnCount) columns") }
-        try checkFinite(coefficients, "objective")
+    /// Whether this GLPK keeps its environment per thread, so that independent programs may be
+    /// solved concurrently on different threads (true for Debian's GLPK 5.0).
+    public static var supportsConcurrentPrograms: Bool { GLPKThreadEnvironment.isThreadLocal }
+
+    /// Frees the calling thread's GLPK environment (about 5 KB that GLPK otherwise keeps until
+    /// the process ends, even after the thread exits). Does nothing and returns false while a
+    /// program created on this thread is alive. Only for long-lived processes that churn threads;
+    /// do not call it while other code on this thread holds GLPK objects of its own.
+    @discardableResult
+    public static func releaseThreadEnvironment() -> Bool { GLPKThreadEnvironment.releaseCurrentThread() }
+
+    var isOnOwnerThread: Bool { ThreadIdentity.current == owner }
+
+    func checkOwner() throws(LinearProgramError) {
+        guard isOnOwnerThread else { throw .wrongThread }
+    }
+
+    // MARK: Objective and columns
+
+    public func setDirection(_ direction: Direction) throws(LinearProgramError) {
+        try checkOwner()
+        self.direction = direction
+        glp_set_obj_dir(problem, direction.glpk)
+    }
+
+    /// Sets every objective coefficient (one per column).
+    public func setObjective(_ coefficients: [Double]) throws(LinearProgramError) {
+        try checkOwner()
+        guard coefficients.count == columnCount else { throw .wrongLength(what: "objective", count: coefficients.count, expected: columnCount) }
+        try Self.checkFinite(coefficients, "objective")
         for (j, c) in coefficients.enumerated() { glp_set_obj_coef(problem, Int32(j + 1), c) }
     }
 
-    public func setColumnBound(_ column: Int, _ bound: Bound) throws {
-        guard (0..<columnCount).contains(column) else { throw LinearProgramError.invalidArgument("column \(column) out of range") }
-        let (type, lower, upper) = try glpkBound(bound)
+    public func setObjectiveCoefficient(_ column: Int, _ value: Double) throws(LinearProgramError) {
+        try checkOwner()
+        try checkColumn(column)
+        guard value.isFinite else { throw .nonFinite(what: "objective", index: column, value: value) }
+        glp_set_obj_coef(problem, Int32(column + 1), value)
+    }
+
+    public func setColumnBound(_ column: Int, _ bound: Bound) throws(LinearProgramError) {
+        try checkOwner()
+        try checkColumn(column)
+        let (type, lower, upper) = try bound.glpk("column \(column)")
         glp_set_col_bnds(problem, Int32(column + 1), type, lower, upper)
     }
 
-    /// Adds a dense row `lower ≤ coefficients · x ≤ upper` (per `bound`) and returns its index.
-    /// New rows enter the basis (their slack is basic), which keeps the previous basis valid, so the
-    /// next solve starts warm from it.
-    @discardableResult
-    public func addRow(_ coefficients: [Double], _ bound: Bound) throws -> Int {
-        guard coefficients.count == columnCount else { throw LinearProgramError.invalidArgument("row has \(coefficients.count) coefficients for \(columnCount) columns") }
-        try checkFinite(coefficients, "row")
-        let (type, lower, upper) = try glpkBound(bound)
-        let row = glp_add_rows(problem, 1)
-        glp_set_row_bnds(problem, row, type, lower, upper)
-        var indices: [Int32] = [0]
-        var values: [Double] = [0]
-        for (j, a) in coefficients.enumerated() where a != 0 {
-            indices.append(Int32(j + 1))
-            values.append(a)
-        }
-        glp_set_mat_row(problem, row, Int32(indices.count - 1), indices, values)
-        glp_set_row_stat(problem, row, GLP_BS)
-        rowCount += 1
-        return rowCount - 1
+    // MARK: Basis
+
+    /// Where row `row`'s activity sits in the current basis (after a solve: the optimal basis).
+    public func rowStatus(_ row: Int) throws(LinearProgramError) -> VariableStatus {
+        try checkOwner()
+        try checkRow(row)
+        return VariableStatus(glpk: glp_get_row_stat(problem, Int32(row + 1)))
     }
 
-    /// Solves with the simplex method from the current basis (warm after `addRow`).
-    public func solve(maxIterations: Int = 1_000_000) -> LinearProgramSolution {
-        var parameters = glp_smcp()
-        glp_init_smcp(&parameters)
-        parameters.msg_lev = GLP_MSG_OFF
-        parameters.meth = GLP_DUALP  // dual simplex, falling back to primal: new rows make the old optimum primal-infeasible
-        parameters.it_lim = Int32(clamping: maxIterations)
-        parameters.presolve = GLP_OFF  // keep the basis between solves
-        var code = glp_simplex(problem, &parameters)
-        if code == GLP_EFAIL || code == GLP_ESING || code == GLP_ECOND {
-            // An ill-conditioned basis: start again from the standard basis.
-            glp_std_basis(problem)
-            code = glp_simplex(problem, &parameters)
-        }
-        return solution(code: code)
+    /// Where column `column` sits in the current basis.
+    public func columnStatus(_ column: Int) throws(LinearProgramError) -> VariableStatus {
+        try checkOwner()
+        try checkColumn(column)
+        return VariableStatus(glpk: glp_get_col_stat(problem, Int32(column + 1)))
     }
 
-    /// Solves with GLPK's exact (rational) simplex from the current basis. Results are still
-    /// reported as Doubles; callers that need exact values re-derive them from the basis.
-    public func solveExactly() -> LinearProgramSolution {
-        var parameters = glp_smcp()
-        glp_init_smcp(&parameters)
-        parameters.msg_lev = GLP_MSG_OFF
-        return solution(code: glp_exact(problem, &parameters))
-    }
-
-    /// Rows that are active in the current basis (their slack is non-basic: the constraint holds with
-    /// equality). After an exact solve these carry the optimal dual solution.
+    /// Rows whose activity is non-basic, i.e. held at a bound: the active constraints of the
+    /// current basis. After an exact solve these are exactly the rows that can carry non-zero
+    /// duals. Empty on the wrong thread.
     public func activeRows() -> [Int] {
-        guard rowCount > 0 else { return [] }
-        return (1...rowCount).filter { glp_get_row_stat(problem, Int32($0)) != GLP_BS }.map { $0 - 1 }
+        guard isOnOwnerThread, rowCount > 0 else { return [] }
+        return (0..<rowCount).filter { glp_get_row_stat(problem, Int32($0 + 1)) != GLP_BS }
     }
 
-    private func solution(code: Int32) -> LinearProgramSolution {
-        let status: LinearProgramSolution.Status
-        if code != 0 {
-            status = .failed(code: Int(code))
-        } else {
-            switch glp_get_status(problem) {
-            case GLP_OPT: status = .optimal
-            case GLP_NOFEAS: status = .infeasible
-            case GLP_UNBND: status = .unbounded
-            default:
-                // Dual simplex reports primal infeasibility via the dual status.
-                status = glp_get_dual_stat(problem) == GLP_NOFEAS ? .infeasible : .failed(code: Int(glp_get_status(problem)))
-            }
-        }
-        let primal = (1...columnCount).map { glp_get_col_prim(problem, Int32($0)) }
-        let duals = rowCount == 0 ? [] : (1...rowCount).map { glp_get_row_dual(problem, Int32($0)) }
-        return LinearProgramSolution(status: status, objective: glp_get_obj_val(problem), primal: primal,
-                                     rowDuals: duals, iterations: Int(glp_get_it_cnt(problem)))
+    // MARK: Validation
+
+    func checkColumn(_ column: Int) throws(LinearProgramError) {
+        guard (0..<columnCount).contains(column) else { throw .columnOutOfRange(column, columnCount: columnCount) }
     }
 
-    private func glpkBound(_ bound: Bound) throws -> (Int32, Double, Double) {
-        switch bound {
-        case .free: return (GLP_FR, 0, 0)
-        case .lower(let l): try checkFinite([l], "bound"); return (GLP_LO, l, 0)
-        case .upper(let u): try checkFinite([u], "bound"); return (GLP_UP, 0, u)
-        case .fixed(let v): try checkFinite([v], "bound"); return (GLP_FX, v, v)
-        case .range(let l, let u):
-            try checkFinite([l, u], "bound")
-            guard l <= u else { throw LinearProgramError.invalidArgument("bound lower \(l) > upper \(u)") }
-            return l == u ? (GLP_FX, l, u) : (GLP_DB, l, u)
-        }
+    func checkRow(_ row: Int) throws(LinearProgramError) {
+        guard (0..<rowCount).contains(row) else { throw .rowOutOfRange(row, rowCount: rowCount) }
     }
 
-    private func checkFinite(_ values: [Double], _ what: String) throws {
+    static func checkFinite(_ values: [Double], _ what: @autoclosure () -> String) throws(LinearProgramError) {
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw LinearProgramError.invalidArgument("\(what) coefficient \(bad) is not finite (\(values[bad]))")
+            throw .nonFinite(what: what(), index: bad, value: values[bad])
         }
     }
 }
 
-/// The outcome of a solve. For a maximisation with rows `a_i·x ≤ u_i`, the row duals are ≥ 0 at an
-/// optimum (shadow prices: the objective's rate of change per unit increase of u_i), and satisfy
-/// c = Σ_i dual_i a_i on the basic columns — the multipliers of LP duality.
-public struct LinearProgramSolution: Sendable {
-    public enum Status: Equatable, Sendable {
-        case optimal, infeasible, unbounded
-        case failed(code: Int)
-    }
+/// A program holds a GLPK problem that lives in one thread's environment.
+@available(*, unavailable, message: "a LinearProgram must stay on the thread that created it")
+extension LinearProgram: Sendable {}
 
-    public let status: Status
-    public let objective: Double
-    public let primal: [Double]
-    public let rowDuals: [Double]
-    /// Simplex iterations spent so far on this problem (cumulative across warm solves).
-    public let iterations: Int
-}
-
-public enum LinearProgramError: Error, CustomStringConvertible, Equatable {
-    case invalidArgument(String)
-
-    public var description: String {
-        switch self {
-        case .invalidArgument(let why): return "invalid linear program: \(why)"
-        }
-    }
+extension LinearProgram.Direction {
+    var glpk: Int32 { self == .maximize ? GLP_MAX : GLP_MIN }
 }

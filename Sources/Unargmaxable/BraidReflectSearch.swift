@@ -1,22 +1,25 @@
-import CBLAS
-import Dispatch
-import Foundation
-
 /// The paper's approximate detector (braid reflect, Algorithm 2), batched: a block of candidate
 /// inputs, one per class, advances together; each step computes all their logits with one
 /// `cblas_sgemm`, and every row either certifies its class argmaxable or reflects its input across
 /// the braid hyperplane of (c, argmax). Finished rows are replaced by new classes at once, so every
-/// GEMM stays full; memory is one block of logits (never C × C).
+/// GEMM stays full; memory is one block of logits (never C × C). Inputs are kept inside the domain
+/// (clipped after every reflection), so every witness found is a witness in the domain.
 ///
-/// Certification uses the GEMM's own float32 output: |ŷ_i − y_i| ≤ γ_{d+1}(‖w_i‖₂‖x‖₂ + |b_i|) for
-/// any summation order, so min_{i≠c} (ŷ_c − e_c) − (ŷ_i + e_i) > 0 proves the witness.
+/// Every row also certifies its *argmax*: when class c's candidate input x is won by class a with a
+/// certified margin, x is a witness for a. Classes caught this way are not searched themselves.
+/// For layers where most classes are interior this finds the frame (the argmaxable classes) at the
+/// price of the interior classes' search, which the exact stage then only has to compare against.
+///
+/// Certification uses the GEMM's own Float32 output with the rigorous bound of
+/// `Float32LogitErrors`, so a certified witness needs no second evaluation.
 struct BraidReflectSearch {
     struct Outcome: Sendable {
+        /// GEMM rows spent on the class's own search (0 if it was caught by another class's search).
         var steps = 0
         /// A certified witness and its certified margin lower bound, when found.
         var witness: [Float]? = nil
         var lower = -Double.infinity
-        /// The strongest competitor at the end (for a cheap upper bound / the LP's working set).
+        /// The strongest competitor at the witness (for a cheap upper bound), or at the end.
         var runnerUp = -1
         /// Classes that beat c during the search, then the top competitors of the last step.
         var competitors: [Int] = []
@@ -29,75 +32,65 @@ struct BraidReflectSearch {
     /// How many competitors to hand to the exact stage for a class the search could not clear.
     let competitorCount: Int
 
-    func run(classes: [Int], progress: (Int) -> Void) -> [Outcome] {
-        let C = layer.classes, d = layer.dimension
-        let rowNorms = RowNorms(layer)
-        // Block rows: keep the logits block near 256 MiB whatever C is.
-        let blockRows = max(8, min(1024, (64 << 20) / max(C, 1), classes.count))
-        let g32 = RigorousBounds.gamma(d + 1, unitRoundoff: 0x1p-24) * 1.01
-        var outcomes = [Outcome](repeating: Outcome(), count: classes.count)
-        var slotTask = [Int](repeating: -1, count: blockRows)  // position in `classes`
-        var inputs = [Float](repeating: 0, count: blockRows * d)
-        var seen = [Set<Int>](repeating: [], count: blockRows)
-        var logits = [Float](repeating: 0, count: blockRows * C)
+    /// Searches for witnesses of `classes` (in this order); returns one outcome per class of the
+    /// layer (classes not searched may still be caught). `progress` receives the number of
+    /// searched classes finished so far.
+    func run(classes: [Int], errors: Float32LogitErrors, progress: (Int) -> Void) -> [Outcome] {
+        let d = layer.dimension
+        var outcomes = [Outcome](repeating: Outcome(), count: layer.classes)
+        var block = LogitBlock(layer: layer, errors: errors, threads: threads, inputs: classes.count)
+        let slots = block.capacity
+        var owner = [Int](repeating: -1, count: slots)
+        var inputs = [Float](repeating: 0, count: slots * d)
+        var seen = [Set<Int>](repeating: [], count: slots)
         var next = 0, finished = 0
-        let bias = layer.bias ?? []
 
         func load(slot: Int) {
-            guard next < classes.count else { slotTask[slot] = -1; return }
+            // Skip classes another row has already caught.
+            while next < classes.count, outcomes[classes[next]].witness != nil {
+                next += 1
+                finished += 1
+            }
+            guard next < classes.count else { owner[slot] = -1; return }
             let c = classes[next]
-            slotTask[slot] = next
+            owner[slot] = c
             next += 1
             seen[slot] = []
             var x = layer.weights.row(c)  // start at x = w_c
             domain.clip(&x)
             inputs.replaceSubrange((slot * d)..<((slot + 1) * d), with: x)
         }
-        for slot in 0..<blockRows { load(slot: slot) }
+        for slot in 0..<slots { load(slot: slot) }
 
-        while slotTask.contains(where: { $0 >= 0 }) {
-            let rows = blockRows
-            // X Wᵀ; the bias is added during the scan (in float32, as sgemm with β = 1 would), which
-            // saves writing a C-wide bias row into the block before every step.
-            layer.weights.withUnsafeBufferPointer { w in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(C), Int32(d),
-                            1, inputs, Int32(d), w.baseAddress, Int32(d), 0, &logits, Int32(C))
-            }
-            // Scan each row: argmax, strongest competitor, certified margin. Rows are independent.
-            var scans = [RowScan](repeating: RowScan(), count: rows)
-            let tasks = slotTask
-            scans.withUnsafeMutableBufferPointer { scanBuffer in
-                nonisolated(unsafe) let out = scanBuffer
-                logits.withUnsafeBufferPointer { y in
-                    inputs.withUnsafeBufferPointer { xs in
-                        nonisolated(unsafe) let (y, xs) = (y, xs)
-                        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, rows))) { worker in
-                            for r in stride(from: worker, to: rows, by: max(1, min(threads, rows))) where tasks[r] >= 0 {
-                                let c = classes[tasks[r]]
-                                out[r] = RowScan(row: UnsafeBufferPointer(rebasing: y[(r * C)..<((r + 1) * C)]), bias: bias, class: c,
-                                                 x: UnsafeBufferPointer(rebasing: xs[(r * d)..<((r + 1) * d)]), norms: rowNorms, gamma: g32)
-                            }
-                        }
-                    }
-                }
-            }
-            for r in 0..<rows where slotTask[r] >= 0 {
-                let task = slotTask[r], c = classes[task]
-                let scan = scans[r]
-                outcomes[task].steps += 1
-                outcomes[task].runnerUp = scan.runnerUp
-                if scan.certifiedMargin > 0 {
-                    outcomes[task].witness = Array(inputs[(r * d)..<((r + 1) * d)])
-                    outcomes[task].lower = scan.certifiedMargin
-                } else if scan.argmax != c && outcomes[task].steps <= patience,
-                          reflect(slot: r, class: c, across: scan.argmax, inputs: &inputs) {
-                    seen[r].insert(scan.argmax)
+        while owner.contains(where: { $0 >= 0 }) {
+            let scans = block.scan(inputs: inputs, rows: slots, owners: owner)
+            for r in 0..<slots where owner[r] >= 0 {
+                let c = owner[r], scan = scans[r]
+                if outcomes[c].witness != nil {  // caught earlier in this very step
+                    finished += 1
+                    load(slot: r)
                     continue
+                }
+                outcomes[c].steps += 1
+                outcomes[c].runnerUp = scan.runnerUp
+                if scan.ownerMargin > 0 {
+                    outcomes[c].witness = Array(inputs[(r * d)..<((r + 1) * d)])
+                    outcomes[c].lower = scan.ownerMargin
                 } else {
-                    // Out of patience, or c leads without a certified margin, or c cannot beat a duplicate.
-                    if scan.argmax != c { seen[r].insert(scan.argmax) }
-                    let top = logits.withUnsafeBufferPointer { topCompetitors(UnsafeBufferPointer(rebasing: $0[(r * C)..<((r + 1) * C)]), bias: bias, excluding: c, count: competitorCount) }
-                    outcomes[task].competitors = Array(seen[r]).sorted() + top.filter { !seen[r].contains($0) }
+                    let a = scan.argmax
+                    if a != c, scan.argmaxMargin > 0, outcomes[a].witness == nil {
+                        outcomes[a].witness = Array(inputs[(r * d)..<((r + 1) * d)])
+                        outcomes[a].lower = scan.argmaxMargin
+                        outcomes[a].runnerUp = scan.argmaxRunnerUp
+                    }
+                    if a != c && outcomes[c].steps <= patience && reflect(slot: r, class: c, across: a, inputs: &inputs) {
+                        seen[r].insert(a)
+                        continue
+                    }
+                    // Out of patience, or c leads without a certified margin, or c duplicates a's weights.
+                    if a != c { seen[r].insert(a) }
+                    let top = block.topCompetitors(row: r, excluding: c, count: competitorCount)
+                    outcomes[c].competitors = Array(seen[r]).sorted() + top.filter { !seen[r].contains($0) }
                 }
                 finished += 1
                 load(slot: r)
@@ -126,96 +119,5 @@ struct BraidReflectSearch {
         domain.clip(&x)
         inputs.replaceSubrange((r * d)..<((r + 1) * d), with: x)
         return true
-    }
-
-    /// Indices of the `count` largest logits other than c, largest first.
-    func topCompetitors(_ row: UnsafeBufferPointer<Float>, bias: [Float], excluding c: Int, count: Int) -> [Int] {
-        guard count > 0 else { return [] }
-        var best: [(Float, Int)] = []
-        best.reserveCapacity(count + 1)
-        for (i, dot) in row.enumerated() where i != c {
-            let v = bias.isEmpty ? dot : dot + bias[i]
-            if best.count == count, v <= best[count - 1].0 { continue }
-            let position = best.firstIndex { v > $0.0 } ?? best.count
-            best.insert((v, i), at: position)
-            if best.count > count { best.removeLast() }
-        }
-        return best.map(\.1)
-    }
-}
-
-/// ‖w_i‖₂ and |b_i| for every class, computed once.
-struct RowNorms: @unchecked Sendable {
-    let norms: [Double]
-    let absBias: [Double]
-
-    init(_ layer: SoftmaxLayer) {
-        let d = layer.dimension
-        norms = layer.weights.withUnsafeBufferPointer { w in
-            (0..<layer.classes).map { i in
-                var s = 0.0
-                for k in 0..<d { s += Double(w[i * d + k]) * Double(w[i * d + k]) }
-                return s.squareRoot() * (1 + 1e-12)  // round up the norm
-            }
-        }
-        absBias = layer.bias.map { $0.map { abs(Double($0)) } } ?? Array(repeating: 0, count: layer.classes)
-        maxNorm = norms.max() ?? 0
-        maxAbsBias = absBias.max() ?? 0
-    }
-
-    let maxNorm: Double
-    let maxAbsBias: Double
-}
-
-/// One logits row: the argmax, the strongest competitor of c, and c's certified margin at x.
-///
-/// One tight pass keeps the two largest logits; the margin is first certified with the largest
-/// error bound of any class (enough almost always), and only when that is too loose and c leads is
-/// a second pass made with each class's own bound.
-struct RowScan {
-    var argmax = -1
-    var runnerUp = -1
-    var certifiedMargin = -Double.infinity
-
-    init() {}
-
-    init(row y: UnsafeBufferPointer<Float>, bias: [Float], class c: Int, x: UnsafeBufferPointer<Float>, norms: RowNorms, gamma: Double) {
-        let count = y.count
-        guard count > 1 else { argmax = 0; certifiedMargin = .infinity; return }
-        var xNorm = 0.0
-        for v in x { xNorm += Double(v) * Double(v) }
-        let scale = gamma * xNorm.squareRoot() * (1 + 1e-12)
-        var first = (value: -Float.infinity, index: -1), second = (value: -Float.infinity, index: -1)
-        bias.withUnsafeBufferPointer { b in
-            let hasBias = !b.isEmpty
-            for i in 0..<count {
-                let v = hasBias ? y[i] + b[i] : y[i]
-                guard v > second.value else { continue }
-                if v > first.value { second = first; first = (v, i) } else { second = (v, i) }
-            }
-        }
-        let own = bias.isEmpty ? y[c] : y[c] + bias[c]
-        // Ties go to c for the search (no reflection), never for the proof.
-        argmax = own == first.value ? c : first.index
-        let competitor = first.index == c ? second : first
-        if competitor.index == -1 {
-            // Every other logit is NaN-free but not above −∞: only possible with infinite inputs.
-            runnerUp = c == 0 ? 1 : 0
-        } else {
-            runnerUp = competitor.index
-        }
-        let ownLower = Double(own) - scale * norms.norms[c] - gamma * norms.absBias[c]
-        let crudeUpper = Double(competitor.value) + scale * norms.maxNorm + gamma * norms.maxAbsBias
-        var margin = ownLower - crudeUpper
-        if margin <= 0 && argmax == c {
-            var strongestUpper = -Double.infinity
-            for i in 0..<count where i != c {
-                let v = bias.isEmpty ? y[i] : y[i] + bias[i]
-                strongestUpper = Swift.max(strongestUpper, Double(v) + scale * norms.norms[i] + gamma * norms.absBias[i])
-            }
-            margin = ownLower - strongestUpper
-        }
-        // The subtraction itself rounds: shave a relative 1e-15 off a positive result.
-        certifiedMargin = margin > 0 ? margin * (1 - 1e-15) : margin
     }
 }

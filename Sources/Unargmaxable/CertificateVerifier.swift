@@ -98,7 +98,7 @@ public struct CertificateVerifier: Sendable {
         guard !entries.isEmpty else { return [] }
         openblas_set_num_threads(Int32(max(1, threads)))
         let g = RigorousBounds.gamma(d + 2) * 1.01
-        let norms = RowNorms(layer)
+        let norms = Float32LogitErrors(layer)
         // Per class: ŷ_i + b_i + e_i = ŷ_i + upperOffset_i + errorPerNorm_i · ‖x‖.
         let errorPerNorm = norms.norms.map { g * $0 }
         let upperOffset = (0..<C).map { layer.biasValue($0) + g * norms.absBias[$0] }
@@ -109,10 +109,13 @@ public struct CertificateVerifier: Sendable {
             let rows = min(witnessBlock, entries.count - start)
             var x = [Double](repeating: 0, count: rows * d)
             var xNorms = [Double](repeating: 0, count: rows)
+            var underflow = [Double](repeating: 0, count: rows)
             for r in 0..<rows {
                 guard case .witness(let w) = entries[start + r].certificate else { continue }
                 x.replaceSubrange((r * d)..<((r + 1) * d), with: w)
                 xNorms[r] = w.reduce(0) { $0 + $1 * $1 }.squareRoot() * (1 + 1e-12)
+                // Underflow (gradual or flushed) adds at most 2⁻¹⁰²² per operation and input.
+                underflow[r] = 0x1p-1022 * (Double(3 * d + 4) + w.reduce(0) { $0 + abs($1) } + norms.maxL1Norm)
             }
             var own = [Double](repeating: .nan, count: rows)            // ŷ_c + b_c, lower-bounded below
             var strongest = [Double](repeating: -.infinity, count: rows) // max_{i≠c} ŷ_i + b_i + e_i
@@ -129,13 +132,13 @@ public struct CertificateVerifier: Sendable {
                 errorPerNorm.withUnsafeBufferPointer { perNorm in
                     upperOffset.withUnsafeBufferPointer { offset in
                         for r in 0..<rows {
-                            let c = entries[start + r].index, xNorm = xNorms[r]
+                            let c = entries[start + r].index, xNorm = xNorms[r], slack = underflow[r]
                             var best = strongest[r], bestIndex = runner[r]
                             for j in 0..<cols {
                                 let i = classStart + j
-                                let upper = y[r * cols + j] + offset[i] + perNorm[i] * xNorm
+                                let upper = y[r * cols + j] + offset[i] + perNorm[i] * xNorm + slack
                                 if i == c {
-                                    own[r] = y[r * cols + j] + layer.biasValue(c) - g * norms.absBias[c] - perNorm[c] * xNorm
+                                    own[r] = y[r * cols + j] + layer.biasValue(c) - g * norms.absBias[c] - perNorm[c] * xNorm - slack
                                 } else if upper > best {
                                     best = upper
                                     bestIndex = i

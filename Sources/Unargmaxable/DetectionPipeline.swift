@@ -12,7 +12,9 @@ public struct DetectorOptions: Sendable {
     /// Braid-reflect steps per class before handing it to the exact stage.
     public var patience = 50
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    /// Close undecided brackets with rational arithmetic wherever possible.
+    /// Close brackets that floating point cannot close with rational arithmetic wherever possible
+    /// (always done for layers without bias and for unbounded domains, whose unargmaxable classes
+    /// need it; this also evaluates witnesses exactly and covers margins of exactly 0 with a bias).
     public var exactArithmetic = false
     /// Competitors handed from the approximate to the exact stage per class.
     public var competitors = 48
@@ -20,7 +22,7 @@ public struct DetectorOptions: Sendable {
     public init() {}
 }
 
-/// Progress events for a front end (the library never prints).
+/// Progress events for a front end (the library never prints). Sent from several threads.
 public struct DetectionProgress: Sendable {
     public enum Stage: String, Sendable { case approximate, exact }
     public let stage: Stage
@@ -29,72 +31,78 @@ public struct DetectionProgress: Sendable {
 }
 
 /// The combined detector (the paper's Figure 4): batched braid reflect clears most classes at GEMM
-/// speed with certified witnesses; the exact LP decides the rest with witnesses or multipliers.
+/// speed with certified witnesses; the exact stage decides the rest with witnesses or multipliers.
 public enum UnargmaxableDetector {
+    /// Validates the domain against the layer, then runs `detect`.
+    public static func check(_ layer: SoftmaxLayer, options: DetectorOptions = DetectorOptions(),
+                             progress: (@Sendable (DetectionProgress) -> Void)? = nil) throws(InputDomainError) -> ArgmaxabilityReport {
+        try options.domain.validate(dimension: layer.dimension)
+        return detect(layer, options: options, progress: progress)
+    }
+
+    /// Runs the detectors. The domain must be valid for the layer (see `InputDomain.validate`).
     public static func detect(_ layer: SoftmaxLayer, options: DetectorOptions = DetectorOptions(),
                               progress: (@Sendable (DetectionProgress) -> Void)? = nil) -> ArgmaxabilityReport {
+        do { try options.domain.validate(dimension: layer.dimension) } catch { preconditionFailure("\(error)") }
         let start = DispatchTime.now().uptimeNanoseconds
         let C = layer.classes
         let threads = max(1, options.threads)
         openblas_set_num_threads(Int32(threads))
+        let errors = Float32LogitErrors(layer)
         var results = (0..<C).map { ClassResult(index: $0, margin: .unknown, steps: 0, certificate: nil, stage: .none) }
 
-        // Stage 1: braid reflect (with patience 0 when only the exact stage is wanted: its one GEMM
-        // still supplies each class's strongest competitors as the LP's first working set).
+        // Stage 1: braid reflect. Without it, one step (patience 0) still runs as part of the exact
+        // stage: its GEMM proves every class that wins at some x = w_c (the exact stage's first
+        // frame) and supplies each class's strongest competitors.
         let search = BraidReflectSearch(layer: layer, domain: options.domain, patience: options.approximate ? options.patience : 0,
                                         threads: threads, competitorCount: options.competitors)
-        let outcomes = search.run(classes: Array(0..<C)) { done in
-            progress?(DetectionProgress(stage: .approximate, done: done, total: C))
+        let found = search.run(classes: Array(0..<C), errors: errors) { done in
+            if options.approximate { progress?(DetectionProgress(stage: .approximate, done: done, total: C)) }
         }
-        var remaining: [Int] = []
-        for (c, outcome) in outcomes.enumerated() {
-            if options.approximate {
-                results[c].steps = outcome.steps
-                if let witness = outcome.witness {
-                    results[c].margin.lower = outcome.lower
-                    results[c].certificate = .witness(witness.map(Double.init))
-                    results[c].stage = .approximate
-                    // A cheap certified upper bound: the runner-up alone (λ = e_j).
-                    if outcome.runnerUp >= 0 {
-                        results[c].margin.upper = RigorousBounds.multiplierUpperBound(layer, class: c, indices: [outcome.runnerUp], weights: [1], domain: options.domain)
-                    }
-                    continue
-                }
+        var pending: [Int] = [], frame: [Int] = []
+        for c in 0..<C {
+            if options.approximate { results[c].steps = found[c].steps }
+            guard let witness = found[c].witness else { pending.append(c); continue }
+            frame.append(c)
+            results[c].margin.lower = found[c].lower
+            results[c].certificate = .witness(witness.map(Double.init))
+            results[c].stage = options.approximate ? .approximate : .exact
+            // A cheap certified upper bound: the runner-up alone (λ = e_j).
+            if found[c].runnerUp >= 0 {
+                results[c].margin.upper = RigorousBounds.multiplierUpperBound(layer, class: c, indices: [found[c].runnerUp], weights: [1], domain: options.domain)
             }
-            remaining.append(c)
+        }
+        if !options.approximate && options.exact == nil {
+            // Nothing may decide: the seeding step belongs to the exact stage.
+            for c in frame { results[c] = ClassResult(index: c, margin: .unknown, steps: 0, certificate: nil, stage: .none) }
         }
 
-        // Stage 2: exact programs, independent per class, spread over the threads. Each class's
-        // computation is deterministic, so results do not depend on the thread count.
-        if let objective = options.exact, !remaining.isEmpty {
-            let remaining = remaining
-            openblas_set_num_threads(1)  // no nested oversubscription while our own threads run
-            let program = MarginProgram(layer: layer, domain: options.domain, objective: objective, exactArithmetic: options.exactArithmetic)
-            let exactResults = UnsafeMutableBufferPointer<MarginProgram.Outcome>.allocate(capacity: remaining.count)
-            exactResults.initialize(repeating: MarginProgram.Outcome())
-            defer { exactResults.deallocate() }
-            nonisolated(unsafe) let output = exactResults
-            let counter = ProgressCounter()
-            let workers = min(threads, remaining.count)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for k in stride(from: worker, to: remaining.count, by: workers) {
-                    let c = remaining[k]
-                    output[k] = program.solve(class: c, workingSet: outcomes[c].competitors)
-                    let done = counter.increment()
-                    progress?(DetectionProgress(stage: .exact, done: done, total: remaining.count))
-                }
+        // Stage 2: exact.
+        if let objective = options.exact, !pending.isEmpty {
+            let useExact = options.exactArithmetic || !layer.hasBias || !options.domain.isBounded
+            let stage = ExactStage(layer: layer, domain: options.domain, objective: objective, threads: threads, errors: errors,
+                                   certifier: MultiplierCertifier(layer: layer, domain: options.domain, useExactArithmetic: useExact),
+                                   exactWitnesses: options.exactArithmetic)
+            let decisions = stage.run(pending: pending, frame: frame, hints: { found[$0].competitors }) { done, total in
+                progress?(DetectionProgress(stage: .exact, done: done, total: total))
             }
-            for (k, c) in remaining.enumerated() {
-                results[c].margin = exactResults[k].margin
-                results[c].certificate = exactResults[k].certificate
+            for c in 0..<C {
+                guard let decision = decisions[c] else { continue }
+                results[c].margin = decision.margin
+                results[c].certificate = decision.verdictIsCertified ? decision.certificate : nil
                 results[c].stage = results[c].verdict == .undecided ? .none : .exact
             }
-            openblas_set_num_threads(Int32(threads))
         }
+        openblas_set_num_threads(Int32(threads))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return ArgmaxabilityReport(classes: C, dimension: layer.dimension, hasBias: layer.hasBias,
                                    domain: options.domain, results: results, seconds: seconds)
     }
+}
+
+extension ExactStage.Decision {
+    /// A certificate is kept only for a decided verdict.
+    var verdictIsCertified: Bool { margin.verdict != .undecided }
 }
 
 /// A thread-safe counter for progress reports.

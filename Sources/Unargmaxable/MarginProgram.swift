@@ -12,14 +12,19 @@ public enum ExactObjective: String, Sendable, CaseIterable {
 
 /// The exact detector for one class: the margin (or Chebyshev) LP over all C − 1 competitors,
 /// solved by constraint generation — start from a small working set, check the optimum against
-/// every class with one pass over W, add the most violated rows, re-solve warm. An optimum ≤ 0 on
-/// a subset already proves c unargmaxable (fewer constraints can only raise it), so most proofs
-/// never touch the whole layer. Verdicts come from certificates, never from solver tolerances.
+/// every class with one pass over W, add the most violated rows, re-solve warm (dual simplex). An
+/// optimum ≤ 0 on a subset already proves c unargmaxable (fewer constraints can only raise it),
+/// so most proofs never touch the whole layer. Verdicts come from certificates, never from solver
+/// tolerances.
 struct MarginProgram {
     let layer: SoftmaxLayer
     let domain: InputDomain
     let objective: ExactObjective
-    let exactArithmetic: Bool
+    let certifier: MultiplierCertifier
+    /// Evaluate the LP's x exactly when floating point cannot certify it (--exact-arithmetic).
+    let exactWitnesses: Bool
+    /// Exact witness evaluation (O(C·d) rationals) is attempted up to this many weights.
+    let exactWitnessLimit = 1 << 22
     /// Rows added per round of constraint generation.
     let rowsPerRound = 64
     let maxRounds = 500
@@ -27,6 +32,14 @@ struct MarginProgram {
     struct Outcome {
         var margin = MarginBracket.unknown
         var certificate: Certificate? = nil
+    }
+
+    init(layer: SoftmaxLayer, domain: InputDomain, objective: ExactObjective, certifier: MultiplierCertifier, exactWitnesses: Bool) {
+        self.layer = layer
+        self.domain = domain
+        self.objective = objective
+        self.certifier = certifier
+        self.exactWitnesses = exactWitnesses
     }
 
     func solve(class c: Int, workingSet initial: [Int]) -> Outcome {
@@ -39,7 +52,7 @@ struct MarginProgram {
             try lp.setObjective(Array(repeating: 0, count: d) + [1])
             for j in 0..<d {
                 switch (domain.lower(j), domain.upper(j)) {
-                case let (l?, u?): try lp.setColumnBound(j, .range(l, u))
+                case let (l?, u?): try lp.setColumnBound(j, l == u ? .fixed(l) : .range(l, u))
                 default: try lp.setColumnBound(j, .free)
                 }
             }
@@ -49,9 +62,9 @@ struct MarginProgram {
 
         var inSet = Set<Int>()
         var rows: [Int] = []
+        var coefficients = [Double](repeating: 0, count: d + 1)
         func add(_ i: Int) throws {
             guard i != c, i >= 0, i < C, inSet.insert(i).inserted else { return }
-            var coefficients = [Double](repeating: 0, count: d + 1)
             var squared = 0.0
             layer.weights.withUnsafeBufferPointer { w in
                 for j in 0..<d {
@@ -70,18 +83,22 @@ struct MarginProgram {
             if rows.isEmpty { try add(c == 0 ? 1 : 0) }
         } catch { return outcome }
 
-        var dual = Multipliers(indices: [], weights: [])  // the last dual solution
-        var witness: [Double]? = nil                        // the last optimal x
+        var dual: (indices: [Int], weights: [Double]) = ([], [])  // the last optimum's multipliers
+        var witness: [Double]? = nil                                // the last optimal x, in the domain
         for _ in 0..<maxRounds {
             let solution = lp.solve()
             guard solution.status == .optimal else { break }
             let t = solution.primal[d]
-            let x = Array(solution.primal[0..<d])
+            var x = Array(solution.primal[0..<d])
+            domain.clip(&x)  // the solver's x may overshoot a bound by its tolerance
             witness = x
+            dual = (rows, solution.rowDuals)
             if t <= 0 {
                 // Optimum ≤ 0 on a subset: c cannot win. The duals are the proof.
-                (outcome.margin.upper, dual) = certifyUpper(c, rows: rows, duals: solution.rowDuals, outcome: &outcome)
-                outcome.margin.lower = max(outcome.margin.lower, witnessLower(c, x))
+                let certified = certifier.certify(class: c, indices: rows, weights: solution.rowDuals)
+                outcome.margin.upper = certified.upper
+                outcome.certificate = certified.certificate
+                outcome.margin.lower = witnessLower(c, x)
                 break
             }
             // Check x against every class; add the most violated constraints.
@@ -89,72 +106,38 @@ struct MarginProgram {
             if violated.isEmpty {
                 let lower = witnessLower(c, x)
                 outcome.margin.lower = lower
-                if lower > 0 { outcome.certificate = .witness(x) }
-                (outcome.margin.upper, dual) = certifyUpper(c, rows: rows, duals: solution.rowDuals, outcome: &outcome, keepCertificate: lower > 0)
+                if lower > 0 {
+                    outcome.certificate = .witness(x)
+                    // An upper bound from the same duals, for the bracket.
+                    let bound = certifier.withoutExactArithmetic.certify(class: c, indices: rows, weights: solution.rowDuals)
+                    outcome.margin.upper = bound.upper
+                } else {
+                    let certified = certifier.certify(class: c, indices: rows, weights: solution.rowDuals)
+                    outcome.margin.upper = certified.upper
+                    outcome.certificate = certified.certificate
+                }
                 break
             }
             do { for i in violated { try add(i) } } catch { break }
         }
-        if outcome.margin.verdict == .undecided, (exactArithmetic || !layer.hasBias || !domain.isBounded) {
+        if outcome.margin.verdict == .undecided, certifier.useExactArithmetic {
             closeExactly(c, dual: dual, witness: witness, program: lp, rows: rows, outcome: &outcome)
         }
         return outcome
     }
 
-    /// A certified upper bound from the LP duals (λ ≥ 0 on the working set); records the
-    /// multipliers as the certificate when they prove c unargmaxable.
-    struct Multipliers {
-        let indices: [Int]
-        let weights: [Double]
-    }
-
-    private func certifyUpper(_ c: Int, rows: [Int], duals: [Double], outcome: inout Outcome, keepCertificate: Bool = false) -> (Double, Multipliers) {
-        var indices: [Int] = [], weights: [Double] = []
-        let largest = duals.map { abs($0) }.max() ?? 0
-        for (k, i) in rows.enumerated() where duals[k] > 1e-12 * largest {
-            indices.append(i)
-            weights.append(duals[k])
+    /// Exact arithmetic for brackets that floating point cannot close: on the upper side, GLPK's
+    /// exact simplex when the floating-point basis was not exactly optimal (near-degenerate data),
+    /// whose active rows are then the support of exact multipliers; on the lower side, the LP's
+    /// optimal x evaluated exactly against every class (only for layers up to 4M weights).
+    private func closeExactly(_ c: Int, dual: (indices: [Int], weights: [Double]), witness: [Double]?, program: LinearProgram, rows: [Int], outcome: inout Outcome) {
+        if outcome.margin.upper > 0, !dual.indices.isEmpty, program.solveExactly().status == .optimal,
+           let certified = certifier.certifyOnSupport(c, support: program.activeRows().map { rows[$0] }) {
+            outcome.margin.upper = certified.upper
+            outcome.certificate = certified.certificate
+            return
         }
-        let bound = RigorousBounds.multiplierUpperBound(layer, class: c, indices: indices, weights: weights, domain: domain)
-        if bound <= 0 && !keepCertificate {
-            let total = weights.reduce(0, +)
-            outcome.certificate = .multipliers(indices: indices, weights: weights.map { $0 / total }, exact: nil)
-        }
-        return (bound, Multipliers(indices: indices, weights: weights))
-    }
-
-    /// Exact arithmetic for brackets that floating point cannot close.
-    /// Upper side: the LP's own multipliers evaluated exactly, then exact multipliers solved on
-    /// their support (margin exactly 0, or unbounded inputs needing Σλ(w_c − w_i) = 0 exactly).
-    /// Lower side: the LP's optimal x evaluated exactly against every class (O(C·d) rationals, so
-    /// only for layers up to 4M weights).
-    private func closeExactly(_ c: Int, dual: Multipliers, witness: [Double]?, program: LinearProgram, rows: [Int], outcome: inout Outcome) {
-        if outcome.margin.upper > 0, !dual.indices.isEmpty {
-            let λ = dual.weights.map { Rational(exactly: $0)! }
-            if let bound = ExactCertificates.multiplierBound(layer, class: c, indices: dual.indices, weights: λ, domain: domain), bound.signum <= 0 {
-                let total = λ.reduce(Rational(0), +)
-                outcome.margin.upper = bound.doubleValue  // GMP truncates toward zero: a value ≤ 0 stays ≤ 0
-                outcome.certificate = .multipliers(indices: dual.indices, weights: dual.weights, exact: λ.map { ($0 / total).description })
-                return
-            }
-            // The floating-point support first; if the float basis was not exactly optimal (near-
-            // degenerate data), GLPK's exact simplex finds the exactly optimal basis, whose active rows
-            // are the support.
-            func certify(on support: [Int]) -> Bool {
-                guard !support.isEmpty, support.count <= layer.dimension + 1, layer.dimension <= 256,
-                      let μ = ExactCertificates.supportMultipliers(layer, class: c, support: support),
-                      let bound = ExactCertificates.multiplierBound(layer, class: c, indices: support, weights: μ, domain: domain),
-                      bound.signum <= 0 else { return false }
-                let kept = zip(support, μ).filter { !$0.1.isZero }
-                outcome.margin.upper = bound.doubleValue
-                outcome.certificate = .multipliers(indices: kept.map(\.0), weights: kept.map { $0.1.doubleValue }, exact: kept.map { $0.1.description })
-                return true
-            }
-            if certify(on: dual.indices) { return }
-            if layer.dimension <= 256, program.solveExactly().status == .optimal,
-               certify(on: program.activeRows().map { rows[$0] }) { return }
-        }
-        if outcome.margin.lower <= 0, let x = witness, exactArithmetic, layer.classes * layer.dimension <= 1 << 22,
+        if exactWitnesses, outcome.margin.lower <= 0, let x = witness, layer.classes * layer.dimension <= exactWitnessLimit,
            let margin = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain), margin.signum > 0 {
             outcome.margin.lower = margin.doubleValue  // truncation toward zero keeps it a lower bound
             outcome.certificate = .witness(x)
@@ -165,14 +148,15 @@ struct MarginProgram {
         RigorousBounds.witnessLowerBound(layer, class: c, witness: x, domain: domain).bound
     }
 
-    /// Classes outside the working set whose constraint x violates, most violated first.
+    /// Up to `rowsPerRound` classes outside the working set whose constraint x violates, most
+    /// violated first (a bounded selection, not a sort of every violation).
     private func mostViolated(_ c: Int, x: [Double], t: Double, excluding set: Set<Int>) -> [Int] {
         let d = layer.dimension
-        var violations: [(Double, Int)] = []
+        var worst = BoundedSelection(capacity: rowsPerRound)
         let tolerance = 1e-9 * (1 + abs(t))
         layer.weights.withUnsafeBufferPointer { w in
             let wc = w.baseAddress! + c * d
-            for i in 0..<layer.classes where i != c && !set.contains(i) {
+            for i in 0..<layer.classes where i != c {
                 let wi = w.baseAddress! + i * d
                 var g = layer.biasValue(c) - layer.biasValue(i), squared = 0.0
                 for j in 0..<d {
@@ -181,10 +165,53 @@ struct MarginProgram {
                     squared += a * a
                 }
                 let required = objective == .margin || squared == 0 ? t : t * squared.squareRoot()
-                if g < required - tolerance { violations.append((g - required, i)) }
+                if g < required - tolerance, !set.contains(i) { worst.offer(g - required, i) }
             }
         }
-        violations.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-        return violations.prefix(rowsPerRound).map(\.1)
+        return worst.sorted()
+    }
+}
+
+/// The k smallest (key, index) pairs seen, kept in a max-heap; ties broken by index so the result
+/// does not depend on anything but the data.
+struct BoundedSelection {
+    let capacity: Int
+    private var heap: [(key: Double, index: Int)] = []
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    private static func above(_ a: (key: Double, index: Int), _ b: (key: Double, index: Int)) -> Bool {
+        a.key > b.key || (a.key == b.key && a.index > b.index)
+    }
+
+    mutating func offer(_ key: Double, _ index: Int) {
+        let item = (key: key, index: index)
+        if heap.count < capacity {
+            heap.append(item)
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard Self.above(heap[child], heap[parent]) else { break }
+                heap.swapAt(child, parent)
+                child = parent
+            }
+        } else if let top = heap.first, Self.above(top, item) {
+            heap[0] = item
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var largest = parent
+                if left < heap.count, Self.above(heap[left], heap[largest]) { largest = left }
+                if right < heap.count, Self.above(heap[right], heap[largest]) { largest = right }
+                guard largest != parent else { break }
+                heap.swapAt(parent, largest)
+                parent = largest
+            }
+        }
+    }
+
+    /// Indices, smallest key first.
+    func sorted() -> [Int] {
+        heap.sorted { Self.above($1, $0) }.map(\.index)
     }
 }

@@ -5,7 +5,8 @@ import Foundation
 /// products in any order has |error| ≤ γ_n Σ|terms|, γ_n = n u / (1 − n u)).
 ///
 /// Weights and biases are Float32 and witnesses Double; all of them are exact in Double, so the
-/// only errors are those of the Double arithmetic, bounded here and subtracted (or added).
+/// only errors are those of the Double arithmetic, bounded here and subtracted (or added), plus an
+/// absolute 2⁻¹⁰²² per operation for underflow (even with denormals flushed to zero).
 enum RigorousBounds {
     static let unitRoundoff = 0x1p-53
 
@@ -26,17 +27,19 @@ enum RigorousBounds {
             for i in 0..<layer.classes where i != c {
                 let wi = w.baseAddress! + i * d
                 var s = layer.biasValue(c) - layer.biasValue(i)
-                var magnitude = abs(s)
+                var magnitude = abs(s), differences = 0.0
                 for j in 0..<d {
-                    let term = (Double(wc[j]) - Double(wi[j])) * x[j]
+                    let a = Double(wc[j]) - Double(wi[j])
+                    let term = a * x[j]
                     s += term
                     magnitude += abs(term)
+                    differences += abs(a)
                 }
-                let lower = s - g * magnitude
+                let lower = s - g * magnitude - 0x1p-1022 * (Double(2 * d + 4) + differences)
                 if lower < best { best = lower; runnerUp = i }
             }
         }
-        return (best, runnerUp)
+        return (best.isNaN ? -.infinity : best, runnerUp)
     }
 
     /// A certified upper bound on the margin from multipliers λ ≥ 0 (any positive total):
@@ -49,21 +52,25 @@ enum RigorousBounds {
         let total = λ.reduce(0, +)
         guard total > 0 else { return .infinity }
         let g = gamma(n + 2) * 1.01
-        var beta = 0.0, betaMagnitude = 0.0
+        var beta = 0.0, betaMagnitude = 0.0, largestBiasDifference = 0.0
+        var nonzeroTerms = 0  // products that might underflow (exact zeros cannot)
         for (k, i) in indices.enumerated() {
+            largestBiasDifference = max(largestBiasDifference, abs(layer.biasValue(c) - layer.biasValue(i)))
+            if layer.biasValue(c) != layer.biasValue(i) { nonzeroTerms += 1 }
             let term = λ[k] * (layer.biasValue(c) - layer.biasValue(i))
             beta += term
             betaMagnitude += abs(term)
         }
         let betaUpper = beta + g * betaMagnitude
         var directional = 0.0, directionalMagnitude = 0.0  // upper bound on max_{x∈X} v·x
-        var exactlyZero = true
+        var exactlyZero = true, largestDifference = 0.0, largestBound = 1.0
         layer.weights.withUnsafeBufferPointer { w in
             for j in 0..<d {
                 var v = 0.0, magnitude = 0.0
                 for (k, i) in indices.enumerated() {
                     let difference = Double(w[c * d + j]) - Double(w[i * d + j])
-                    if difference != 0 { exactlyZero = false }
+                    if difference != 0 { exactlyZero = false; nonzeroTerms += 1 }
+                    largestDifference = max(largestDifference, abs(difference))
                     let term = λ[k] * difference
                     v += term
                     magnitude += abs(term)
@@ -73,6 +80,7 @@ enum RigorousBounds {
                     if magnitude != 0 { directional = .infinity }
                     continue
                 }
+                largestBound = max(largestBound, abs(l), abs(u))
                 // max over x_j ∈ [l, u] of v_j x_j, for every v_j within [v − error, v + error].
                 let term = max((v - error) * l, (v + error) * l, (v - error) * u, (v + error) * u)
                 directional += term
@@ -81,7 +89,9 @@ enum RigorousBounds {
         }
         if !domain.isBounded && !exactlyZero { return .infinity }
         let raw = betaUpper + directional
-        let numerator = raw + gamma(d + 2) * 1.01 * (abs(betaUpper) + directionalMagnitude)
+        let underflow = nonzeroTerms == 0 ? 0 : 0x1p-1022 * Double(4 * nonzeroTerms + d + 4) * (1 + largestDifference + largestBiasDifference) * (1 + largestBound)
+        let numerator = raw + gamma(d + 2) * 1.01 * (abs(betaUpper) + directionalMagnitude) + underflow
+        guard numerator.isFinite else { return .infinity }
         // Divide by a lower or upper bound on Σλ, whichever makes the quotient larger.
         let totalError = gamma(n) * total
         return numerator <= 0 ? numerator / (total + totalError) : numerator / max(total - totalError, .leastNormalMagnitude)
