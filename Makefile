@@ -9,7 +9,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test deps pydeps build release bench crosscheck-llm clean
+.PHONY: demo test deps pydeps build release bench crosscheck-llm clean lint format
 
 # Install only the Debian packages that are missing (dpkg -s is cheap; apt-get is not).
 deps:
@@ -42,7 +42,15 @@ demo: release
 	@echo
 	.build/release/unargmax count --classes 2000 --dim 6 --bias
 
-test: build pydeps
+# swift-format ships with the toolchain; the committed .swift-format sets 4-space indents and 120 columns.
+SWIFT_SOURCES := Sources Tests Package.swift
+lint:
+	swift-format lint --strict --parallel --recursive $(SWIFT_SOURCES)
+
+format:
+	swift-format format --in-place --parallel --recursive $(SWIFT_SOURCES)
+
+test: lint build pydeps
 	$(SWIFT) test --skip-build
 	UNARGMAX=$(CURDIR)/.build/debug/unargmax $(PYTHON) -m pytest -q Tests/CrossChecks
 

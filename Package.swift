@@ -21,7 +21,7 @@ let package = Package(
         .library(name: "BraidArrangements", targets: ["BraidArrangements"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // System libraries (Debian: libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev zlib1g-dev).
@@ -39,13 +39,17 @@ let package = Package(
         .target(name: "ConvexHulls", dependencies: ["CQhull"]),
         .target(name: "LayerFormats", dependencies: ["CZlib"]),
         .target(name: "BraidArrangements", dependencies: ["LinearProgramming"]),
-        .target(name: "Unargmaxable", dependencies: [
-            "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
-        ]),
-        .executableTarget(name: "unargmax", dependencies: [
-            "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "Unargmaxable",
+            dependencies: [
+                "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
+            ]),
+        .executableTarget(
+            name: "unargmax",
+            dependencies: [
+                "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // Tests (Swift Testing).
         .testTarget(name: "SystemLibraryTests", dependencies: ["CGMP", "CFLINT", "CQhull", "CGLPK", "CBLAS", "CZlib"]),
@@ -55,6 +59,7 @@ let package = Package(
         .testTarget(name: "ConvexHullsTests", dependencies: ["ConvexHulls"]),
         .testTarget(name: "LayerFormatsTests", dependencies: ["LayerFormats"]),
         .testTarget(name: "UnargmaxableTests", dependencies: ["Unargmaxable", "ConvexHulls", "LayerFormats"]),
-        .testTarget(name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
+        .testTarget(
+            name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
     ]
 )

@@ -41,22 +41,31 @@ public struct BraidArrangement: Sendable {
         /// The best gap is within rounding of 0: too close to call in floating point.
         case undetermined(bestGap: Double)
 
-        public var isFeasible: Bool { if case .feasible = self { return true }; return false }
+        public var isFeasible: Bool {
+            if case .feasible = self { return true }
+            return false
+        }
     }
 
     /// Feasibility of a (partial) chain: maximise the smallest gap t with y_{π(k+1)} − y_{π(k)} ≥ t,
     /// t ≤ 1. A chain over a subset of the classes constrains only those classes.
     public func feasibility(of chain: [Int]) -> Feasibility {
         precondition(chain.allSatisfy { (0..<classes).contains($0) } && Set(chain).count == chain.count)
-        guard chain.count >= 2 else { return .feasible(witness: Array(repeating: 0, count: dimension), smallestGap: .infinity) }
+        guard chain.count >= 2 else {
+            return .feasible(witness: Array(repeating: 0, count: dimension), smallestGap: .infinity)
+        }
         let d = dimension
         // Without a bias the regions are cones: the best gap is 0 (at x = 0) or, scaled up, the cap.
         // So the box is irrelevant and an optimum below half the cap means infeasible.
         let conical = bias.allSatisfy { $0 == 0 }
-        guard let lp = try? LinearProgram(columns: d + 1, direction: .maximize) else { return .undetermined(bestGap: .nan) }
+        guard let lp = try? LinearProgram(columns: d + 1, direction: .maximize) else {
+            return .undetermined(bestGap: .nan)
+        }
         do {
             try lp.setObjective(Array(repeating: 0, count: d) + [1])
-            for j in 0..<d { try lp.setColumnBound(j, conical ? .range(-1e6, 1e6) : radius.map { .range(-$0, $0) } ?? .free) }
+            for j in 0..<d {
+                try lp.setColumnBound(j, conical ? .range(-1e6, 1e6) : radius.map { .range(-$0, $0) } ?? .free)
+            }
             try lp.setColumnBound(d, .upper(1))
             for (low, high) in zip(chain, chain.dropFirst()) {
                 // t − (w_high − w_low)·x ≤ b_high − b_low
@@ -84,7 +93,10 @@ public struct BraidArrangement: Sendable {
         var undetermined = 0
         func extend(_ chain: [Int], _ remaining: Set<Int>) {
             guard found.count < limit else { return }
-            if remaining.isEmpty { found.append(chain); return }
+            if remaining.isEmpty {
+                found.append(chain)
+                return
+            }
             for next in remaining.sorted() {
                 let candidate = chain + [next]
                 switch feasibility(of: candidate) {

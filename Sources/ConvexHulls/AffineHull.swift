@@ -21,8 +21,12 @@ struct AffineHull {
         var basis: [[Double]] = []
         while basis.count < d, !residuals.isEmpty {
             // Pivot: the residual with the largest norm.
-            guard let (index, best) = residuals.enumerated().map({ ($0.offset, norm($0.element)) }).max(by: { $0.1 < $1.1 }),
-                  best > relativeTolerance * scale, best > 0 else { break }
+            guard
+                let (index, best) = residuals.enumerated().map({ ($0.offset, norm($0.element)) }).max(by: {
+                    $0.1 < $1.1
+                }),
+                best > relativeTolerance * scale, best > 0
+            else { break }
             let direction = residuals[index].map { $0 / best }
             basis.append(direction)
             residuals.remove(at: index)

@@ -27,7 +27,9 @@ public struct ArgmaxGroundTruth: Sendable, Equatable {
     }
 
     /// `weights`: classes × dimension, row-major; `bias`: one per class.
-    public static func withBias(weights: [Double], bias: [Double], classes: Int, dimension: Int) throws -> ArgmaxGroundTruth {
+    public static func withBias(weights: [Double], bias: [Double], classes: Int, dimension: Int) throws
+        -> ArgmaxGroundTruth
+    {
         guard bias.count == classes else {
             throw ConvexHullError.shapeMismatch(values: bias.count, count: classes, dimension: 1)
         }
@@ -59,8 +61,11 @@ public struct ArgmaxGroundTruth: Sendable, Equatable {
     }
 
     @_disfavoredOverload
-    public static func withBias(weights: [Float], bias: [Float], classes: Int, dimension: Int) throws -> ArgmaxGroundTruth {
-        try withBias(weights: weights.map(Double.init), bias: bias.map(Double.init), classes: classes, dimension: dimension)
+    public static func withBias(weights: [Float], bias: [Float], classes: Int, dimension: Int) throws
+        -> ArgmaxGroundTruth
+    {
+        try withBias(
+            weights: weights.map(Double.init), bias: bias.map(Double.init), classes: classes, dimension: dimension)
     }
 
     init(classes: Int, hasBias: Bool, argmaxable: Set<Int>) {

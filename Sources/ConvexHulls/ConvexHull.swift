@@ -80,8 +80,9 @@ public struct ConvexHull: Sendable {
         facets = localFacets.map { facet in
             let normal = affine.ambient(direction: facet.normal)
             // n·(p − origin) ≤ offset  ⇔  n·p ≤ offset + n·origin
-            return Facet(normal: normal, offset: facet.offset + dot(normal, affine.origin),
-                         vertices: facet.vertices.flatMap(originals).sorted())
+            return Facet(
+                normal: normal, offset: facet.offset + dot(normal, affine.origin),
+                vertices: facet.vertices.flatMap(originals).sorted())
         }
     }
 

@@ -20,7 +20,9 @@ enum Qhull {
 
     static func run(points: [Double], count: Int, dimension: Int) throws -> Output {
         precondition(dimension >= 2 && count > dimension)
-        guard let messages = tmpfile() else { throw ConvexHullError.qhullFailed(code: -1, message: "could not open a temporary file for Qhull's messages") }
+        guard let messages = tmpfile() else {
+            throw ConvexHullError.qhullFailed(code: -1, message: "could not open a temporary file for Qhull's messages")
+        }
         defer { fclose(messages) }
         let qh = UnsafeMutablePointer<qhT>.allocate(capacity: 1)
         defer { qh.deallocate() }
@@ -28,8 +30,9 @@ enum Qhull {
         var coordinates = points  // Qhull keeps a pointer to the points for the whole run
         let code = coordinates.withUnsafeMutableBufferPointer { buffer in
             options.withCString { command in
-                qh_new_qhull(qh, Int32(dimension), Int32(count), buffer.baseAddress, 0,
-                             UnsafeMutablePointer(mutating: command), nil, messages)
+                qh_new_qhull(
+                    qh, Int32(dimension), Int32(count), buffer.baseAddress, 0,
+                    UnsafeMutablePointer(mutating: command), nil, messages)
             }
         }
         defer {
@@ -49,10 +52,14 @@ enum Qhull {
         var facet = qh.pointee.facet_list
         while let f = facet, f.pointee.next != nil {
             let normal = Array(UnsafeBufferPointer(start: f.pointee.normal, count: dimension))
-            output.facets.append((normal, f.pointee.offset, setElements(f.pointee.vertices).map { element in
-                let vertex = element.assumingMemoryBound(to: vertexT.self)
-                return Int(qh_pointid(qh, vertex.pointee.point))
-            }))
+            output.facets.append(
+                (
+                    normal, f.pointee.offset,
+                    setElements(f.pointee.vertices).map { element in
+                        let vertex = element.assumingMemoryBound(to: vertexT.self)
+                        return Int(qh_pointid(qh, vertex.pointee.point))
+                    }
+                ))
             facet = f.pointee.next
         }
         output.vertices.sort()

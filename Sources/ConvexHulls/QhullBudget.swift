@@ -16,7 +16,9 @@ public enum QhullBudget {
 
     /// A sentence for users when `allows` is false.
     public static func refusal(points: Int, dimension: Int) -> String {
-        let limit = maximumPoints[dimension].map { "at most \($0) points in \(dimension) dimensions" } ?? "dimensions up to 9"
-        return "Qhull's cost grows roughly like C^⌊D/2⌋ (here C = \(points), D = \(dimension)) and may not finish; the default budget is \(limit). Pass --force to run it anyway, or use `unargmax check`."
+        let limit =
+            maximumPoints[dimension].map { "at most \($0) points in \(dimension) dimensions" } ?? "dimensions up to 9"
+        return
+            "Qhull's cost grows roughly like C^⌊D/2⌋ (here C = \(points), D = \(dimension)) and may not finish; the default budget is \(limit). Pass --force to run it anyway, or use `unargmax check`."
     }
 }

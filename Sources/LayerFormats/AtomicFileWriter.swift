@@ -13,7 +13,9 @@ public enum AtomicFileWriter {
             throw LayerFormatError(path, .writeFailed("the directory \(directory) does not exist"))
         }
         let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+            .appendingPathComponent(
+                ".\(url.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            ).path
         do {
             try produce(temporary)
             guard rename(temporary, path) == 0 else {

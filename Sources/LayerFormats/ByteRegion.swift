@@ -32,8 +32,11 @@ final class OwnedBytes {
         let hugePage = 2 << 20
         let alignment = byteCount >= 2 * hugePage ? hugePage : 64
         var address: UnsafeMutableRawPointer? = nil
-        guard byteCount >= 0, posix_memalign(&address, alignment, max(byteCount, 1)) == 0, let address else { return nil }
-        if alignment == hugePage { _ = madvise(address, byteCount, Int32(MADV_HUGEPAGE)) }  // only advice: failure is harmless
+        guard byteCount >= 0, posix_memalign(&address, alignment, max(byteCount, 1)) == 0, let address else {
+            return nil
+        }
+        // Only advice: failure is harmless.
+        if alignment == hugePage { _ = madvise(address, byteCount, Int32(MADV_HUGEPAGE)) }
         if zeroed { memset(address, 0, byteCount) }
         mutableBytes = UnsafeMutableRawBufferPointer(start: address, count: byteCount)
     }

@@ -20,8 +20,9 @@ public struct FloatMatrix: @unchecked Sendable {  // every storage is immutable 
 
     /// Owned storage: `values` are rows × columns, row-major (kept as given, no copy).
     public init(rows: Int, columns: Int, values: [Float]) {
-        precondition(rows >= 0 && columns >= 0 && values.count == rows * columns,
-                     "FloatMatrix: \(values.count) values for \(rows) × \(columns)")
+        precondition(
+            rows >= 0 && columns >= 0 && values.count == rows * columns,
+            "FloatMatrix: \(values.count) values for \(rows) × \(columns)")
         self.rows = rows
         self.columns = columns
         self.storage = .array(values)
@@ -29,19 +30,27 @@ public struct FloatMatrix: @unchecked Sendable {  // every storage is immutable 
 
     /// Owned storage filled in place by `initialize` (row-major, rows × columns values, starting
     /// zeroed), so a converter writes each value once with no intermediate array.
-    public init(rows: Int, columns: Int, initializingWith initialize: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+    public init(
+        rows: Int, columns: Int, initializingWith initialize: (UnsafeMutableBufferPointer<Float>) throws -> Void
+    ) rethrows {
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
-        precondition(rows >= 0 && columns >= 0 && !overflow && count <= Int.max / 4, "FloatMatrix: \(rows) × \(columns) is too large")
-        guard let buffer = OwnedBytes(byteCount: count * 4, zeroed: true) else { fatalError("FloatMatrix: cannot allocate \(rows) × \(columns) floats") }
+        precondition(
+            rows >= 0 && columns >= 0 && !overflow && count <= Int.max / 4,
+            "FloatMatrix: \(rows) × \(columns) is too large")
+        guard let buffer = OwnedBytes(byteCount: count * 4, zeroed: true) else {
+            fatalError("FloatMatrix: cannot allocate \(rows) × \(columns) floats")
+        }
         try initialize(buffer.mutableBytes.bindMemory(to: Float.self))
         self.init(rows: rows, columns: columns, view: ByteRegion(buffer.bytes, owner: buffer))
     }
 
     /// Owned storage that `fill` must initialise completely; nil if the memory cannot be had, so
     /// readers can report a size a corrupt file claims instead of aborting.
-    static func converted(rows: Int, columns: Int, _ fill: (UnsafeMutableBufferPointer<Float>) -> Void) -> FloatMatrix? {
+    static func converted(rows: Int, columns: Int, _ fill: (UnsafeMutableBufferPointer<Float>) -> Void) -> FloatMatrix?
+    {
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
-        guard rows >= 0, columns >= 0, !overflow, count <= Int.max / 4, let buffer = OwnedBytes(byteCount: count * 4) else { return nil }
+        guard rows >= 0, columns >= 0, !overflow, count <= Int.max / 4, let buffer = OwnedBytes(byteCount: count * 4)
+        else { return nil }
         fill(buffer.mutableBytes.bindMemory(to: Float.self))
         return FloatMatrix(rows: rows, columns: columns, view: ByteRegion(buffer.bytes, owner: buffer))
     }
@@ -70,13 +79,17 @@ public struct FloatMatrix: @unchecked Sendable {  // every storage is immutable 
             return try values.withUnsafeBufferPointer(body)
         case .region(let region):
             let start = region.bytes.baseAddress?.assumingMemoryBound(to: Float.self)
-            return try withExtendedLifetime(region) { try body(UnsafeBufferPointer(start: start, count: rows * columns)) }
+            return try withExtendedLifetime(region) {
+                try body(UnsafeBufferPointer(start: start, count: rows * columns))
+            }
         }
     }
 
     /// The value at (row, column); traps when out of range, like an array.
     public subscript(row: Int, column: Int) -> Float {
-        precondition(row >= 0 && row < rows && column >= 0 && column < columns, "FloatMatrix index (\(row), \(column)) out of \(rows) × \(columns)")
+        precondition(
+            row >= 0 && row < rows && column >= 0 && column < columns,
+            "FloatMatrix index (\(row), \(column)) out of \(rows) × \(columns)")
         return withUnsafeBufferPointer { $0[row * columns + column] }
     }
 
@@ -123,7 +136,9 @@ extension FloatMatrix: Equatable {
 /// `out[c * rows + r] = source[r * columns + c]`: the transpose of a rows × columns row-major
 /// source, read through `source` (which may also convert the element type), tile by tile so both
 /// sides stay in cache.
-func transposeTiled<Source: ElementReader>(rows: Int, columns: Int, into out: UnsafeMutableBufferPointer<Float>, _ source: Source) {
+func transposeTiled<Source: ElementReader>(
+    rows: Int, columns: Int, into out: UnsafeMutableBufferPointer<Float>, _ source: Source
+) {
     precondition(out.count == rows * columns)
     let tile = 32
     guard let base = out.baseAddress else { return }

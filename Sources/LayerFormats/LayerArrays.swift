@@ -42,8 +42,10 @@ public struct LayerArrays: Sendable {
         case .npz:
             (weights, bias) = try arrays(in: NPZArchive(file: file))
         case .unknown:
-            throw LayerFormatError(path, path.lowercased().hasSuffix(".npz")
-                ? .notZip("it does not start with a zip signature") : .notNumpy)
+            throw LayerFormatError(
+                path,
+                path.lowercased().hasSuffix(".npz")
+                    ? .notZip("it does not start with a zip signature") : .notNumpy)
         }
         return try LayerArrays(weights: weights, bias: bias, source: path)
     }
@@ -54,7 +56,9 @@ public struct LayerArrays: Sendable {
         }
         if let w = try archive.array(named: "decoder_Wemb") {
             let bias = try (archive.array(named: "decoder_ff_logit_out_b") ?? archive.array(named: "b"))?.vector()
-            guard w.shape.count == 2 else { throw LayerFormatError(w.source, .wrongDimensions(expected: 2, shape: w.shape)) }
+            guard w.shape.count == 2 else {
+                throw LayerFormatError(w.source, .wrongDimensions(expected: 2, shape: w.shape))
+            }
             // The original tool's convention is features × classes; a bias that fits only the
             // first dimension says this file is Marian's classes × features instead.
             let storedClassesFirst = bias.map { $0.count == w.shape[0] && $0.count != w.shape[1] } ?? false
@@ -64,17 +68,25 @@ public struct LayerArrays: Sendable {
             return (try only.matrix(), nil)
         }
         let names = archive.names.isEmpty ? "none" : archive.names.map { "'\($0)'" }.joined(separator: ", ")
-        throw LayerFormatError(archive.file.path, .missingArray(
-            "expected 'W' (classes × features) with optional 'b', or 'decoder_Wemb' (features × classes); found \(names)"))
+        throw LayerFormatError(
+            archive.file.path,
+            .missingArray(
+                "expected 'W' (classes × features) with optional 'b', or 'decoder_Wemb' (features × classes); found \(names)"
+            ))
     }
 
     static func validate(weights: FloatMatrix, bias: [Float]?, source: String) throws {
         guard weights.rows > 0, weights.columns > 0 else { throw LayerFormatError(source, .emptyLayer) }
         if let bias, bias.count != weights.rows {
-            throw LayerFormatError(source, .wrongShape("the bias has \(bias.count) entries for \(weights.rows) classes"))
+            throw LayerFormatError(
+                source, .wrongShape("the bias has \(bias.count) entries for \(weights.rows) classes"))
         }
-        if let (row, column) = weights.firstNonFinite() { throw LayerFormatError(source, .nonFinite(row: row, column: column)) }
-        if let index = bias?.firstIndex(where: { !$0.isFinite }) { throw LayerFormatError(source, .nonFiniteBias(index: index)) }
+        if let (row, column) = weights.firstNonFinite() {
+            throw LayerFormatError(source, .nonFinite(row: row, column: column))
+        }
+        if let index = bias?.firstIndex(where: { !$0.isFinite }) {
+            throw LayerFormatError(source, .nonFiniteBias(index: index))
+        }
     }
 
     /// Writes `W` and, if present, `b` as an `.npz` that `np.load` reads (float32, stored,

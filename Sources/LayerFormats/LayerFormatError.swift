@@ -50,14 +50,17 @@ public struct LayerFormatError: Error, CustomStringConvertible, Equatable, Senda
         case .notNumpy: problem = "is not a NumPy .npy file (bad magic bytes)"
         case .truncated(let what): problem = "is truncated: \(what)"
         case .malformedHeader(let why): problem = "has a malformed .npy header: \(why)"
-        case .unsupportedDType(let dtype): problem = "has unsupported dtype \(dtype) (supported: float16, float32, float64, either byte order)"
+        case .unsupportedDType(let dtype):
+            problem = "has unsupported dtype \(dtype) (supported: float16, float32, float64, either byte order)"
         case .dataTooShort(let needed, let available):
             problem = "is truncated: its shape needs \(needed) data bytes, only \(available) are there"
         case .wrongDimensions(let expected, let shape):
             let what = expected == 2 ? "a 2-D array (classes × features)" : "a 1-D array"
-            problem = "has the wrong number of dimensions: expected \(what), got shape (\(shape.map(String.init).joined(separator: ", ")))"
+            problem =
+                "has the wrong number of dimensions: expected \(what), got shape (\(shape.map(String.init).joined(separator: ", ")))"
         case .wrongShape(let why): problem = "has the wrong shape: \(why)"
-        case .nonFinite(let row, let column): problem = "contains NaN or Inf in the weights (first at class \(row), feature \(column))"
+        case .nonFinite(let row, let column):
+            problem = "contains NaN or Inf in the weights (first at class \(row), feature \(column))"
         case .nonFiniteBias(let index): problem = "contains NaN or Inf in the bias (first at class \(index))"
         case .emptyLayer: problem = "holds an empty layer (no classes or no features)"
         case .missingArray(let why): problem = "has no layer weights: \(why)"

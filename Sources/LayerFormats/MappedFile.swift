@@ -17,7 +17,9 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw LayerFormatError(path, .unreadable(String(cString: strerror(errno)))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw LayerFormatError(path, .unreadable("not a regular file")) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw LayerFormatError(path, .unreadable("not a regular file"))
+        }
         let size = Int(info.st_size)
         guard size > 0 else { throw LayerFormatError(path, .truncated("the file is empty")) }
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {

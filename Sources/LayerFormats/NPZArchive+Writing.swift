@@ -45,8 +45,11 @@ extension NPZArchive {
                 let header = NumpyArray.header(shape: member.shape)
                 let (size, crc) = member.values.withUnsafeBufferPointer { values in
                     let payload = UnsafeRawBufferPointer(values)
-                    var crc = header.withUnsafeBytes { crc32_z(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), z_size_t($0.count)) }
-                    crc = crc32_z(crc, payload.baseAddress?.assumingMemoryBound(to: Bytef.self), z_size_t(payload.count))
+                    var crc = header.withUnsafeBytes {
+                        crc32_z(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), z_size_t($0.count))
+                    }
+                    crc = crc32_z(
+                        crc, payload.baseAddress?.assumingMemoryBound(to: Bytef.self), z_size_t(payload.count))
                     return (header.count + payload.count, UInt32(crc))
                 }
                 let offset = file.offset
@@ -60,7 +63,8 @@ extension NPZArchive {
                 let zip64Local: [UInt8] = zip64 ? le16(1) + le16(16) + le64(size) + le64(size) : []
                 let unpadded = offset + 30 + name.count + zip64Local.count + 4
                 let padding = (64 - unpadded % 64) % 64
-                var local = le32(ZipSignature.localHeader) + le16(version) + le16(flags) + le16(0) + le16(0) + le16(0x21)
+                var local =
+                    le32(ZipSignature.localHeader) + le16(version) + le16(flags) + le16(0) + le16(0) + le16(0x21)
                 local += le32(crc) + le32(zip64 ? 0xFFFF_FFFF : UInt32(size)) + le32(zip64 ? 0xFFFF_FFFF : UInt32(size))
                 local += le16(UInt16(name.count)) + le16(UInt16(zip64Local.count + 4 + padding)) + name + zip64Local
                 local += le16(0xD935) + le16(UInt16(padding)) + [UInt8](repeating: 0, count: padding)
@@ -69,11 +73,13 @@ extension NPZArchive {
                 try member.values.withUnsafeBufferPointer { try file.write(UnsafeRawBufferPointer($0)) }
 
                 let zip64Central: [UInt8] = zip64 ? le16(1) + le16(24) + le64(size) + le64(size) + le64(offset) : []
-                directory += le32(ZipSignature.directoryEntry) + le16(0x0300 | version) + le16(version) + le16(flags) + le16(0)
+                directory +=
+                    le32(ZipSignature.directoryEntry) + le16(0x0300 | version) + le16(version) + le16(flags) + le16(0)
                 directory += le16(0) + le16(0x21) + le32(crc)
                 directory += le32(zip64 ? 0xFFFF_FFFF : UInt32(size)) + le32(zip64 ? 0xFFFF_FFFF : UInt32(size))
                 directory += le16(UInt16(name.count)) + le16(UInt16(zip64Central.count)) + le16(0) + le16(0) + le16(0)
-                directory += le32(0o100644 << 16)  // external attributes: a regular file, rw-r--r-- (version made by: Unix)
+                // External attributes: a regular file, rw-r--r-- (version made by: Unix).
+                directory += le32(0o100644 << 16)
                 directory += le32(zip64 ? 0xFFFF_FFFF : UInt32(offset)) + name + zip64Central
             }
             let directoryOffset = file.offset
@@ -87,8 +93,11 @@ extension NPZArchive {
                 try file.write(record)
             }
             var end = le32(ZipSignature.end) + le16(0) + le16(0)
-            end += needsZIP64End ? le16(0xFFFF) + le16(0xFFFF) + le32(0xFFFF_FFFF) + le32(0xFFFF_FFFF)
-                                 : le16(UInt16(members.count)) + le16(UInt16(members.count)) + le32(UInt32(directory.count)) + le32(UInt32(directoryOffset))
+            end +=
+                needsZIP64End
+                ? le16(0xFFFF) + le16(0xFFFF) + le32(0xFFFF_FFFF) + le32(0xFFFF_FFFF)
+                : le16(UInt16(members.count)) + le16(UInt16(members.count)) + le32(UInt32(directory.count))
+                    + le32(UInt32(directoryOffset))
             end += le16(0)
             try file.write(end)
             try file.close()

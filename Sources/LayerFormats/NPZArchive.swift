@@ -53,26 +53,38 @@ public struct NPZArchive: Sendable {
         var directoryOffset = Int(read32(bytes, end + 16))
         if count == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
             // ZIP64: a locator just before the end record points at the ZIP64 end record.
-            guard end >= 20, read32(bytes, end - 20) == ZipSignature.zip64Locator else { throw fail("ZIP64 locator missing") }
+            guard end >= 20, read32(bytes, end - 20) == ZipSignature.zip64Locator else {
+                throw fail("ZIP64 locator missing")
+            }
             let zip64End = Int(clamping: read64(bytes, end - 12))
-            guard fits(zip64End, 56), read32(bytes, zip64End) == ZipSignature.zip64End else { throw fail("ZIP64 end record missing") }
+            guard fits(zip64End, 56), read32(bytes, zip64End) == ZipSignature.zip64End else {
+                throw fail("ZIP64 end record missing")
+            }
             count = Int(clamping: read64(bytes, zip64End + 32))
             directorySize = Int(clamping: read64(bytes, zip64End + 40))
             directoryOffset = Int(clamping: read64(bytes, zip64End + 48))
         }
-        guard fits(directoryOffset, directorySize) else { throw fail("the central directory lies outside the file (truncated?)") }
+        guard fits(directoryOffset, directorySize) else {
+            throw fail("the central directory lies outside the file (truncated?)")
+        }
 
         var entries: [Entry] = []
         var p = directoryOffset
         let directoryEnd = directoryOffset + directorySize
         for _ in 0..<count {
-            guard isInside(p, 46, directoryEnd), read32(bytes, p) == ZipSignature.directoryEntry else { throw fail("corrupt central directory entry") }
+            guard isInside(p, 46, directoryEnd), read32(bytes, p) == ZipSignature.directoryEntry else {
+                throw fail("corrupt central directory entry")
+            }
             let flags = read16(bytes, p + 8), method = read16(bytes, p + 10), crc = read32(bytes, p + 16)
             var compressed = Int(read32(bytes, p + 20)), uncompressed = Int(read32(bytes, p + 24))
-            let nameLength = Int(read16(bytes, p + 28)), extraLength = Int(read16(bytes, p + 30)), commentLength = Int(read16(bytes, p + 32))
+            let nameLength = Int(read16(bytes, p + 28)), extraLength = Int(read16(bytes, p + 30)),
+                commentLength = Int(read16(bytes, p + 32))
             var local = Int(read32(bytes, p + 42))
-            guard isInside(p, 46 + nameLength + extraLength + commentLength, directoryEnd) else { throw fail("corrupt central directory entry") }
-            let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(p + 46)..<(p + 46 + nameLength)]), as: UTF8.self)
+            guard isInside(p, 46 + nameLength + extraLength + commentLength, directoryEnd) else {
+                throw fail("corrupt central directory entry")
+            }
+            let name = String(
+                decoding: UnsafeRawBufferPointer(rebasing: bytes[(p + 46)..<(p + 46 + nameLength)]), as: UTF8.self)
             // ZIP64 extra field: 64-bit values for whichever 32-bit fields are saturated, in this order.
             var e = p + 46 + nameLength
             let extraEnd = e + extraLength
@@ -81,15 +93,26 @@ public struct NPZArchive: Sendable {
                 if id == 0x0001 {
                     var q = e + 4
                     let fieldEnd = min(q + size, extraEnd)
-                    if uncompressed == 0xFFFF_FFFF, q + 8 <= fieldEnd { uncompressed = Int(clamping: read64(bytes, q)); q += 8 }
-                    if compressed == 0xFFFF_FFFF, q + 8 <= fieldEnd { compressed = Int(clamping: read64(bytes, q)); q += 8 }
-                    if local == 0xFFFF_FFFF, q + 8 <= fieldEnd { local = Int(clamping: read64(bytes, q)); q += 8 }
+                    if uncompressed == 0xFFFF_FFFF, q + 8 <= fieldEnd {
+                        uncompressed = Int(clamping: read64(bytes, q))
+                        q += 8
+                    }
+                    if compressed == 0xFFFF_FFFF, q + 8 <= fieldEnd {
+                        compressed = Int(clamping: read64(bytes, q))
+                        q += 8
+                    }
+                    if local == 0xFFFF_FFFF, q + 8 <= fieldEnd {
+                        local = Int(clamping: read64(bytes, q))
+                        q += 8
+                    }
                 }
                 e += 4 + size
             }
             let arrayName = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
-            entries.append(Entry(name: arrayName, flags: flags, method: method, crc: crc, compressedSize: compressed,
-                                 uncompressedSize: uncompressed, localHeaderOffset: local))
+            entries.append(
+                Entry(
+                    name: arrayName, flags: flags, method: method, crc: crc, compressedSize: compressed,
+                    uncompressedSize: uncompressed, localHeaderOffset: local))
             p += 46 + nameLength + extraLength + commentLength
         }
         self.entries = entries
@@ -106,20 +129,28 @@ public struct NPZArchive: Sendable {
         func fail(_ why: String) -> LayerFormatError { LayerFormatError(label, .notZip(why)) }
         guard entry.flags & 1 == 0 else { throw fail("the entry is encrypted") }
         let local = entry.localHeaderOffset
-        guard isInside(local, 30, bytes.count), read32(bytes, local) == ZipSignature.localHeader else { throw fail("bad local header") }
+        guard isInside(local, 30, bytes.count), read32(bytes, local) == ZipSignature.localHeader else {
+            throw fail("bad local header")
+        }
         let start = local + 30 + Int(read16(bytes, local + 26)) + Int(read16(bytes, local + 28))
         guard isInside(start, entry.compressedSize, bytes.count) else {
             throw LayerFormatError(label, .truncated("the entry extends past the end of the file"))
         }
         switch entry.method {
         case 0:
-            guard entry.compressedSize == entry.uncompressedSize else { throw fail("a stored entry with two different sizes") }
-            return try NumpyArray.parse(ByteRegion(file.bytes, owner: file).slice(start, entry.compressedSize), source: label)
+            guard entry.compressedSize == entry.uncompressedSize else {
+                throw fail("a stored entry with two different sizes")
+            }
+            return try NumpyArray.parse(
+                ByteRegion(file.bytes, owner: file).slice(start, entry.compressedSize), source: label)
         case 8:
-            let inflated = try inflate(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + entry.compressedSize)]), entry: entry, label: label)
+            let inflated = try inflate(
+                UnsafeRawBufferPointer(rebasing: bytes[start..<(start + entry.compressedSize)]), entry: entry,
+                label: label)
             return try NumpyArray.parse(ByteRegion(inflated.bytes, owner: inflated), source: label)
         default:
-            throw LayerFormatError(label, .unsupportedCompression("method \(entry.method) (numpy writes 0, stored, or 8, deflate)"))
+            throw LayerFormatError(
+                label, .unsupportedCompression("method \(entry.method) (numpy writes 0, stored, or 8, deflate)"))
         }
     }
 
@@ -135,7 +166,9 @@ public struct NPZArchive: Sendable {
             throw LayerFormatError(label, .unreadable("cannot allocate \(size) bytes to inflate it"))
         }
         var stream = z_stream()
-        guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { throw fail("zlib could not start") }
+        guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw fail("zlib could not start")
+        }
         defer { inflateEnd(&stream) }
         stream.next_in = UnsafeMutablePointer(mutating: compressed.baseAddress?.assumingMemoryBound(to: Bytef.self))
         stream.next_out = output.mutableBytes.baseAddress?.assumingMemoryBound(to: Bytef.self)
@@ -160,7 +193,8 @@ public struct NPZArchive: Sendable {
         case Z_BUF_ERROR: throw LayerFormatError(label, .truncated("the compressed data ends early"))
         default: throw fail("corrupt deflate data (zlib status \(status))")
         }
-        let crc = UInt32(crc32_z(0, output.mutableBytes.baseAddress?.assumingMemoryBound(to: Bytef.self), z_size_t(size)))
+        let crc = UInt32(
+            crc32_z(0, output.mutableBytes.baseAddress?.assumingMemoryBound(to: Bytef.self), z_size_t(size)))
         guard crc == entry.crc else { throw fail("CRC-32 mismatch (corrupt data)") }
         return output
     }

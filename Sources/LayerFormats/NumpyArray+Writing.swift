@@ -25,8 +25,10 @@ extension NumpyArray {
     public static func encode(_ values: UnsafeBufferPointer<Float>, shape: [Int]) -> Data {
         precondition(values.count == shape.reduce(1, *), "NumpyArray.encode: \(values.count) values for shape \(shape)")
         var data = Data(header(shape: shape))
-        data.append(UnsafeBufferPointer(start: values.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) },
-                                        count: values.count * MemoryLayout<Float>.stride))
+        data.append(
+            UnsafeBufferPointer(
+                start: values.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) },
+                count: values.count * MemoryLayout<Float>.stride))
         return data
     }
 

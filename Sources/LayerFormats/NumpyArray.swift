@@ -75,10 +75,15 @@ public struct NumpyArray: Sendable {
             throw fail(.malformedHeader("a header of \(headerLength) bytes is implausible"))
         }
         guard headerLength <= bytes.count - headerStart else {
-            throw fail(.truncated("the header says \(headerLength) bytes, the file has \(bytes.count - headerStart) after the prefix"))
+            throw fail(
+                .truncated(
+                    "the header says \(headerLength) bytes, the file has \(bytes.count - headerStart) after the prefix")
+            )
         }
         let header: [String: PythonLiteral]
-        do { header = try PythonLiteral.parseDictionary(bytes[headerStart..<(headerStart + headerLength)]) } catch let error as PythonLiteral.ParseError {
+        do { header = try PythonLiteral.parseDictionary(bytes[headerStart..<(headerStart + headerLength)]) } catch let
+            error as PythonLiteral.ParseError
+        {
             throw fail(.malformedHeader(error.reason))
         }
 
@@ -91,7 +96,9 @@ public struct NumpyArray: Sendable {
         case nil: throw fail(.malformedHeader("no 'descr' key"))
         }
         guard case .bool(let fortranOrder)? = header["fortran_order"] else {
-            throw fail(.malformedHeader("'fortran_order' is \(header["fortran_order"]?.summary ?? "missing"), not True or False"))
+            throw fail(
+                .malformedHeader(
+                    "'fortran_order' is \(header["fortran_order"]?.summary ?? "missing"), not True or False"))
         }
         guard case .tuple(let items)? = header["shape"] else {
             throw fail(.malformedHeader("'shape' is \(header["shape"]?.summary ?? "missing"), not a tuple"))
@@ -99,7 +106,9 @@ public struct NumpyArray: Sendable {
         var shape: [Int] = []
         var elements = 1
         for item in items {
-            guard case .int(let n) = item, n >= 0 else { throw fail(.malformedHeader("shape entries must be non-negative integers, got \(item.summary)")) }
+            guard case .int(let n) = item, n >= 0 else {
+                throw fail(.malformedHeader("shape entries must be non-negative integers, got \(item.summary)"))
+            }
             let (product, overflow) = elements.multipliedReportingOverflow(by: n)
             guard !overflow else { throw fail(.malformedHeader("shape \(items.map(\.summary)) is too large")) }
             shape.append(n)
@@ -111,7 +120,9 @@ public struct NumpyArray: Sendable {
         guard !overflow, needed <= available else {
             throw fail(.dataTooShort(needed: overflow ? Int.max : needed, available: available))
         }
-        return NumpyArray(shape: shape, dtype: dtype, fortranOrder: fortranOrder, source: source, data: region.slice(dataStart, needed))
+        return NumpyArray(
+            shape: shape, dtype: dtype, fortranOrder: fortranOrder, source: source,
+            data: region.slice(dataStart, needed))
     }
 
     /// The number of elements the shape holds (checked against the data when parsed).
@@ -135,7 +146,9 @@ public struct NumpyArray: Sendable {
             // The stored matrix is columns × rows when it must be transposed into the result.
             convert(into: out, transposingStored: storedAsResult ? nil : (rows: columns, columns: rows))
         }
-        guard let converted else { throw LayerFormatError(source, .unreadable("cannot allocate \(rows) × \(columns) floats")) }
+        guard let converted else {
+            throw LayerFormatError(source, .unreadable("cannot allocate \(rows) × \(columns) floats"))
+        }
         return converted
     }
 
@@ -153,7 +166,9 @@ public struct NumpyArray: Sendable {
 
     /// Writes every element as Float: in storage order, or as the transpose of the stored
     /// row-major `rows × columns` matrix. Conversions are exact except float64 → float32 rounding.
-    private func convert(into out: UnsafeMutableBufferPointer<Float>, transposingStored stored: (rows: Int, columns: Int)?) {
+    private func convert(
+        into out: UnsafeMutableBufferPointer<Float>, transposingStored stored: (rows: Int, columns: Int)?
+    ) {
         guard let base = data.bytes.baseAddress, let target = out.baseAddress, !out.isEmpty else { return }
         precondition(data.bytes.count >= out.count * dtype.size)
         // One specialised loop per element type: the reader is a generic parameter, not a closure.
@@ -206,13 +221,22 @@ func widenFloat16(_ half: UInt16) -> UInt32 {
         return sign
     case 0:  // subnormal: normalise (value = mantissa × 2^−24)
         var e: UInt32 = 127 - 15 + 1
-        while mantissa & 0x400 == 0 { mantissa <<= 1; e -= 1 }
+        while mantissa & 0x400 == 0 {
+            mantissa <<= 1
+            e -= 1
+        }
         return sign | e << 23 | (mantissa & 0x3FF) << 13
     default:
         return sign | (exponent + 127 - 15) << 23 | mantissa << 13
     }
 }
 
-@inline(__always) func read16(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt16 { UInt16(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt16.self)) }
-@inline(__always) func read32(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt32 { UInt32(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt32.self)) }
-@inline(__always) func read64(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt64 { UInt64(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
+@inline(__always) func read16(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt16 {
+    UInt16(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt16.self))
+}
+@inline(__always) func read32(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt32 {
+    UInt32(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+}
+@inline(__always) func read64(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt64 {
+    UInt64(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+}

@@ -12,7 +12,9 @@ final class OutputFile {
     init(path: String, reportingAs reportedPath: String) throws {
         self.reportedPath = reportedPath
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw LayerFormatError(reportedPath, .writeFailed(String(cString: strerror(errno)))) }
+        guard descriptor >= 0 else {
+            throw LayerFormatError(reportedPath, .writeFailed(String(cString: strerror(errno))))
+        }
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {

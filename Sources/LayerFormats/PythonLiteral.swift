@@ -20,9 +20,13 @@ indirect enum PythonLiteral: Equatable {
     static func parseDictionary<Bytes: Collection<UInt8>>(_ text: Bytes) throws -> [String: PythonLiteral] {
         var parser = Parser(Array(text))
         parser.skipSpace()
-        guard case .dictionary(let result) = try parser.value(depth: 0) else { throw ParseError(reason: "the header is not a dictionary") }
+        guard case .dictionary(let result) = try parser.value(depth: 0) else {
+            throw ParseError(reason: "the header is not a dictionary")
+        }
         parser.skipSpace()
-        guard parser.atEnd else { throw ParseError(reason: "unexpected text after the dictionary at offset \(parser.position)") }
+        guard parser.atEnd else {
+            throw ParseError(reason: "unexpected text after the dictionary at offset \(parser.position)")
+        }
         return result
     }
 
@@ -48,7 +52,9 @@ indirect enum PythonLiteral: Equatable {
         var current: UInt8? { atEnd ? nil : bytes[position] }
 
         mutating func skipSpace() {
-            while let c = current, c == UInt8(ascii: " ") || c == UInt8(ascii: "\n") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "\r") {
+            while let c = current,
+                c == UInt8(ascii: " ") || c == UInt8(ascii: "\n") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "\r")
+            {
                 position += 1
             }
         }
@@ -62,7 +68,9 @@ indirect enum PythonLiteral: Equatable {
         func failure(_ what: String) -> ParseError { ParseError(reason: "\(what) at offset \(position)") }
 
         mutating func value(depth: Int) throws -> PythonLiteral {
-            guard depth < PythonLiteral.maximumDepth else { throw failure("nesting deeper than \(PythonLiteral.maximumDepth)") }
+            guard depth < PythonLiteral.maximumDepth else {
+                throw failure("nesting deeper than \(PythonLiteral.maximumDepth)")
+            }
             guard let c = current else { throw failure("unexpected end of header") }
             switch c {
             case UInt8(ascii: "'"), UInt8(ascii: "\""): return .string(try string(quote: c))
@@ -87,7 +95,8 @@ indirect enum PythonLiteral: Equatable {
             var text: [UInt8] = []
             while let c = current, c != quote {
                 if c == UInt8(ascii: "\\"), position + 1 < bytes.count,
-                   [quote, UInt8(ascii: "\\")].contains(bytes[position + 1]) {
+                    [quote, UInt8(ascii: "\\")].contains(bytes[position + 1])
+                {
                     position += 1
                 }
                 text.append(bytes[position])
@@ -136,7 +145,9 @@ indirect enum PythonLiteral: Equatable {
             while true {
                 skipSpace()
                 if consume("}") { return result }
-                guard case .string(let key) = try value(depth: depth + 1) else { throw failure("dictionary keys must be strings") }
+                guard case .string(let key) = try value(depth: depth + 1) else {
+                    throw failure("dictionary keys must be strings")
+                }
                 skipSpace()
                 guard consume(":") else { throw failure("expected ':'") }
                 skipSpace()

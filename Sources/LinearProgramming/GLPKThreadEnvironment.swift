@@ -1,9 +1,9 @@
 import CGLPK
 import Synchronization
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// GLPK keeps all its state — terminal settings, hooks and the bookkeeping of every memory block
@@ -60,22 +60,24 @@ struct ThreadIdentity: Hashable, Sendable {
 
     static var current: ThreadIdentity {
         #if canImport(Darwin)
-        ThreadIdentity(raw: UInt(bitPattern: pthread_self()))
+            ThreadIdentity(raw: UInt(bitPattern: pthread_self()))
         #else
-        ThreadIdentity(raw: UInt(pthread_self()))
+            ThreadIdentity(raw: UInt(pthread_self()))
         #endif
     }
 }
 
 /// Terminal hook: GLPK only writes when terminal output is on, which after `prepareCurrentThread`
 /// happens only on the way to `abort()`. Returning non-zero stops GLPK's own write to stdout.
-private let writeGLPKTextToStandardError: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?) -> Int32 = { _, text in
+private let writeGLPKTextToStandardError: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?) -> Int32 = {
+    _, text in
     if let text { _ = write(2, text, strlen(text)) }
     return 1
 }
 
 /// Error hook: GLPK calls it just before `abort()`; say whose bug it is.
 private let explainGLPKAbort: @convention(c) (UnsafeMutableRawPointer?) -> Void = { _ in
-    let message = "LinearProgramming: GLPK stopped the process on the error above; LinearProgram should have rejected that input first — please report it.\n"
+    let message =
+        "LinearProgramming: GLPK stopped the process on the error above; LinearProgram should have rejected that input first — please report it.\n"
     _ = message.withCString { write(2, $0, strlen($0)) }
 }

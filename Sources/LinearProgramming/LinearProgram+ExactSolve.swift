@@ -20,7 +20,9 @@ extension LinearProgram {
         guard isOnOwnerThread else { return .failure(.wrongThread, columns: columnCount, rows: rowCount) }
         GLPKThreadEnvironment.prepareCurrentThread()
         // Without rows GLPK's simplex sets each column to its best bound: no arithmetic, so exact.
-        guard rowCount > 0 else { return solve(method: .primalSimplex, warmStart: warmStart, iterationLimit: iterationLimit) }
+        guard rowCount > 0 else {
+            return solve(method: .primalSimplex, warmStart: warmStart, iterationLimit: iterationLimit)
+        }
         guard let (copy, scaling) = makeIntegerCopy(keepingBasis: warmStart) else {
             return .failure(.exactScalingOverflow, columns: columnCount, rows: rowCount)
         }
@@ -40,7 +42,8 @@ extension LinearProgram {
         if code == 0 || code == GLP_EITLIM { copyBasis(from: copy, to: problem) }
         let iterations = Int(glp_get_it_cnt(copy))
         totalIterations += iterations
-        return Self.readSolution(of: copy, code: code, iterations: iterations, startedWarm: startedWarm, scaling: scaling)
+        return Self.readSolution(
+            of: copy, code: code, iterations: iterations, startedWarm: startedWarm, scaling: scaling)
     }
 
     /// A copy of the program with every coefficient and bound made an integer by powers of two,
@@ -48,7 +51,9 @@ extension LinearProgram {
     private func makeIntegerCopy(keepingBasis: Bool) -> (OpaquePointer, PowerOfTwoScaling)? {
         let m = rowCount, n = columnCount
         var scaling = PowerOfTwoScaling(columnShifts: [], rowShifts: [], objectiveShift: 0)
-        let columnBounds = (1...Int32(n)).map { bounds(type: glp_get_col_type(problem, $0), glp_get_col_lb(problem, $0), glp_get_col_ub(problem, $0)) }
+        let columnBounds = (1...Int32(n)).map {
+            bounds(type: glp_get_col_type(problem, $0), glp_get_col_lb(problem, $0), glp_get_col_ub(problem, $0))
+        }
         scaling.columnShifts = columnBounds.map { max(fractionalBits($0.lower), fractionalBits($0.upper)) }
         let objective = (1...Int32(n)).map { glp_get_obj_coef(problem, $0) }
         scaling.objectiveShift = zip(objective, scaling.columnShifts).reduce(0) { max($0, $1.1 + fractionalBits($1.0)) }
@@ -70,11 +75,12 @@ extension LinearProgram {
         }
         scaling.rowShifts.reserveCapacity(m)
         for i in 1...Int32(m) {
-            let length = Int(scratchIndices.withUnsafeMutableBufferPointer { indices in
-                scratchValues.withUnsafeMutableBufferPointer { values in
-                    glp_get_mat_row(problem, i, indices.baseAddress, values.baseAddress)
-                }
-            })
+            let length = Int(
+                scratchIndices.withUnsafeMutableBufferPointer { indices in
+                    scratchValues.withUnsafeMutableBufferPointer { values in
+                        glp_get_mat_row(problem, i, indices.baseAddress, values.baseAddress)
+                    }
+                })
             let b = bounds(type: glp_get_row_type(problem, i), glp_get_row_lb(problem, i), glp_get_row_ub(problem, i))
             // a·2^(r − s_j) is an integer once r ≥ s_j − lowestBit(a).
             var r = max(fractionalBits(b.lower), fractionalBits(b.upper))
@@ -125,8 +131,13 @@ struct PowerOfTwoScaling {
 
     /// Maps a solution of the scaled program back: x_j = 2^(−s_j) x'_j, a_i·x = 2^(−r_i) (a'_i·x'),
     /// row dual y_i = 2^(r_i − t) y'_i, column dual d_j = 2^(s_j − t) d'_j, objective 2^(−t) z'.
-    func unscale(primal: inout [Double], columnDuals: inout [Double], activities: inout [Double], rowDuals: inout [Double], objective: inout Double) {
-        func times2(_ value: Double, _ power: Int) -> Double { Double(sign: .plus, exponent: power, significand: value) }
+    func unscale(
+        primal: inout [Double], columnDuals: inout [Double], activities: inout [Double], rowDuals: inout [Double],
+        objective: inout Double
+    ) {
+        func times2(_ value: Double, _ power: Int) -> Double {
+            Double(sign: .plus, exponent: power, significand: value)
+        }
         for j in primal.indices {
             primal[j] = times2(primal[j], -columnShifts[j])
             columnDuals[j] = times2(columnDuals[j], columnShifts[j] - objectiveShift)

@@ -27,7 +27,9 @@ extension LinearProgram {
     /// Adds the dense row `lowerBound ≤ coefficients · x ≤ upperBound` (a missing or infinite
     /// side is absent) and returns its index.
     @discardableResult
-    public func addRow(coefficients: [Double], lowerBound: Double? = nil, upperBound: Double? = nil) throws(LinearProgramError) -> Int {
+    public func addRow(coefficients: [Double], lowerBound: Double? = nil, upperBound: Double? = nil)
+        throws(LinearProgramError) -> Int
+    {
         try addRow(coefficients, try Self.bound(lowerBound, upperBound, "row \(rowCount)"))
     }
 
@@ -37,7 +39,9 @@ extension LinearProgram {
     public func addSparseRow(columns: [Int], values: [Double], _ bound: Bound) throws(LinearProgramError) -> Int {
         try checkOwner()
         let what = "row \(rowCount)"
-        guard columns.count == values.count else { throw .wrongLength(what: "\(what) (values for its columns)", count: values.count, expected: columns.count) }
+        guard columns.count == values.count else {
+            throw .wrongLength(what: "\(what) (values for its columns)", count: values.count, expected: columns.count)
+        }
         try Self.checkFinite(values, what)
         let glpkBound = try bound.glpk(what)
         try checkRoomForRow()
@@ -45,7 +49,10 @@ extension LinearProgram {
         // GLPK aborts on a repeated column: find repeats by marking columns in the index scratch.
         var duplicate: Int? = nil
         for column in columns {
-            if scratchIndices[column + 1] == -1 { duplicate = column; break }
+            if scratchIndices[column + 1] == -1 {
+                duplicate = column
+                break
+            }
             scratchIndices[column + 1] = -1
         }
         for column in columns { scratchIndices[column + 1] = 0 }
@@ -80,7 +87,9 @@ extension LinearProgram {
         guard !rows.isEmpty else { return }
         for row in rows { try checkRow(row) }
         let sorted = rows.sorted()
-        for (a, b) in zip(sorted, sorted.dropFirst()) where a == b { throw .duplicateIndex(what: "rows to remove", index: a) }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a == b {
+            throw .duplicateIndex(what: "rows to remove", index: a)
+        }
 
         let active = sorted.filter { glp_get_row_stat(problem, Int32($0 + 1)) != GLP_BS }
         let leaving = active.isEmpty ? [] : basicVariablesToReplace(removedActiveRows: active, removed: Set(sorted))
@@ -107,7 +116,9 @@ extension LinearProgram {
     // MARK: Helpers
 
     private func checkRoomForRow() throws(LinearProgramError) {
-        guard rowCount < Self.sizeLimit else { throw .tooLarge(what: "rows", count: rowCount + 1, limit: Self.sizeLimit) }
+        guard rowCount < Self.sizeLimit else {
+            throw .tooLarge(what: "rows", count: rowCount + 1, limit: Self.sizeLimit)
+        }
     }
 
     /// Appends a row whose non-zeros sit in `scratchIndices/Values[1...length]`.
@@ -124,10 +135,14 @@ extension LinearProgram {
         return rowCount - 1
     }
 
-    static func bound(_ lower: Double?, _ upper: Double?, _ what: @autoclosure () -> String) throws(LinearProgramError) -> Bound {
+    static func bound(_ lower: Double?, _ upper: Double?, _ what: @autoclosure () -> String) throws(LinearProgramError)
+        -> Bound
+    {
         if let bound = Bound(lower: lower, upper: upper) { return bound }
         if let l = lower, l.isNaN || l == .infinity { throw .nonFinite(what: "bound of \(what())", index: 0, value: l) }
-        if let u = upper, u.isNaN || u == -.infinity { throw .nonFinite(what: "bound of \(what())", index: 1, value: u) }
+        if let u = upper, u.isNaN || u == -.infinity {
+            throw .nonFinite(what: "bound of \(what())", index: 1, value: u)
+        }
         throw .invertedBounds(what: what(), lower: lower ?? -.infinity, upper: upper ?? .infinity)
     }
 
@@ -180,14 +195,20 @@ extension LinearProgram {
     /// Moves a basic row activity to the bound it is nearest to (or 0 if free).
     private func makeRowNonbasic(_ row: Int) {
         let i = Int32(row + 1)
-        glp_set_row_stat(problem, i, nonbasicStatus(type: glp_get_row_type(problem, i), lower: glp_get_row_lb(problem, i),
-                                                     upper: glp_get_row_ub(problem, i), value: glp_get_row_prim(problem, i)))
+        glp_set_row_stat(
+            problem, i,
+            nonbasicStatus(
+                type: glp_get_row_type(problem, i), lower: glp_get_row_lb(problem, i),
+                upper: glp_get_row_ub(problem, i), value: glp_get_row_prim(problem, i)))
     }
 
     private func makeColumnNonbasic(_ column: Int) {
         let j = Int32(column + 1)
-        glp_set_col_stat(problem, j, nonbasicStatus(type: glp_get_col_type(problem, j), lower: glp_get_col_lb(problem, j),
-                                                     upper: glp_get_col_ub(problem, j), value: glp_get_col_prim(problem, j)))
+        glp_set_col_stat(
+            problem, j,
+            nonbasicStatus(
+                type: glp_get_col_type(problem, j), lower: glp_get_col_lb(problem, j),
+                upper: glp_get_col_ub(problem, j), value: glp_get_col_prim(problem, j)))
     }
 
     private func nonbasicStatus(type: Int32, lower: Double, upper: Double, value: Double) -> Int32 {

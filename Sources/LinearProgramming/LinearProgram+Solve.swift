@@ -21,7 +21,9 @@ extension LinearProgram {
     ///   - iterationLimit: per GLPK call; nil for none.
     /// If the dual simplex ends without a verdict (it proves dual infeasibility but cannot tell
     /// unbounded from infeasible), the primal simplex continues from its basis.
-    public func solve(method: SimplexMethod = .dualSimplex, warmStart: Bool = true, iterationLimit: Int? = nil) -> LinearProgramSolution {
+    public func solve(method: SimplexMethod = .dualSimplex, warmStart: Bool = true, iterationLimit: Int? = nil)
+        -> LinearProgramSolution
+    {
         guard isOnOwnerThread else { return .failure(.wrongThread, columns: columnCount, rows: rowCount) }
         GLPKThreadEnvironment.prepareCurrentThread()
         var parameters = glp_smcp()
@@ -55,8 +57,10 @@ extension LinearProgram {
 
     /// GLPK's basic solution of `problem` after a solver call that returned `code`, optionally
     /// mapped back from a power-of-two scaled copy.
-    static func readSolution(of problem: OpaquePointer, code: Int32, iterations: Int, startedWarm: Bool,
-                             scaling: PowerOfTwoScaling? = nil) -> LinearProgramSolution {
+    static func readSolution(
+        of problem: OpaquePointer, code: Int32, iterations: Int, startedWarm: Bool,
+        scaling: PowerOfTwoScaling? = nil
+    ) -> LinearProgramSolution {
         let status: LinearProgramSolution.Status
         if code != 0 {
             status = .failed(LinearProgramFailure(glpkReturnCode: code))
@@ -65,7 +69,9 @@ extension LinearProgram {
             case GLP_OPT: status = .optimal
             case GLP_NOFEAS: status = .infeasible
             case GLP_UNBND: status = .unbounded
-            default: status = .failed(.inconclusive(primalStatus: glp_get_prim_stat(problem), dualStatus: glp_get_dual_stat(problem)))
+            default:
+                status = .failed(
+                    .inconclusive(primalStatus: glp_get_prim_stat(problem), dualStatus: glp_get_dual_stat(problem)))
             }
         }
         let m = Int(glp_get_num_rows(problem)), n = Int(glp_get_num_cols(problem))
@@ -75,9 +81,12 @@ extension LinearProgram {
         var rowDuals = (0..<m).map { glp_get_row_dual(problem, Int32($0 + 1)) }
         var objective = glp_get_obj_val(problem)
         if let scaling {
-            scaling.unscale(primal: &primal, columnDuals: &columnDuals, activities: &activities, rowDuals: &rowDuals, objective: &objective)
+            scaling.unscale(
+                primal: &primal, columnDuals: &columnDuals, activities: &activities, rowDuals: &rowDuals,
+                objective: &objective)
         }
-        return LinearProgramSolution(status: status, objective: objective, primal: primal, rowActivities: activities,
-                                     rowDuals: rowDuals, columnDuals: columnDuals, iterations: iterations, startedWarm: startedWarm)
+        return LinearProgramSolution(
+            status: status, objective: objective, primal: primal, rowActivities: activities,
+            rowDuals: rowDuals, columnDuals: columnDuals, iterations: iterations, startedWarm: startedWarm)
     }
 }

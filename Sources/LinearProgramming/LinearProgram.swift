@@ -86,7 +86,9 @@ public final class LinearProgram {
     /// Sets every objective coefficient (one per column).
     public func setObjective(_ coefficients: [Double]) throws(LinearProgramError) {
         try checkOwner()
-        guard coefficients.count == columnCount else { throw .wrongLength(what: "objective", count: coefficients.count, expected: columnCount) }
+        guard coefficients.count == columnCount else {
+            throw .wrongLength(what: "objective", count: coefficients.count, expected: columnCount)
+        }
         try Self.checkFinite(coefficients, "objective")
         for (j, c) in coefficients.enumerated() { glp_set_obj_coef(problem, Int32(j + 1), c) }
     }

@@ -21,8 +21,12 @@ extension LinearProgram {
             let u = upper.flatMap { $0 == .infinity ? nil : $0 }
             switch (l, u) {
             case (nil, nil): self = .free
-            case let (l?, nil): guard l.isFinite else { return nil }; self = .lower(l)
-            case let (nil, u?): guard u.isFinite else { return nil }; self = .upper(u)
+            case let (l?, nil):
+                guard l.isFinite else { return nil }
+                self = .lower(l)
+            case let (nil, u?):
+                guard u.isFinite else { return nil }
+                self = .upper(u)
             case let (l?, u?):
                 guard l.isFinite, u.isFinite, l <= u else { return nil }
                 self = l == u ? .fixed(l) : .range(l, u)
@@ -30,7 +34,9 @@ extension LinearProgram {
         }
 
         /// GLPK's type and bounds, after checking that they are finite and ordered.
-        func glpk(_ what: @autoclosure () -> String) throws(LinearProgramError) -> (type: Int32, lower: Double, upper: Double) {
+        func glpk(_ what: @autoclosure () -> String) throws(LinearProgramError) -> (
+            type: Int32, lower: Double, upper: Double
+        ) {
             func finite(_ value: Double, _ side: Int) throws(LinearProgramError) {
                 guard value.isFinite else { throw .nonFinite(what: "bound of \(what())", index: side, value: value) }
             }

@@ -60,9 +60,10 @@ public struct LinearProgramSolution: Sendable {
     public var isOptimal: Bool { status == .optimal }
 
     static func failure(_ failure: LinearProgramFailure, columns: Int, rows: Int) -> LinearProgramSolution {
-        LinearProgramSolution(status: .failed(failure), objective: .nan,
-                              primal: Array(repeating: .nan, count: columns), rowActivities: Array(repeating: .nan, count: rows),
-                              rowDuals: Array(repeating: .nan, count: rows), columnDuals: Array(repeating: .nan, count: columns),
-                              iterations: 0, startedWarm: false)
+        LinearProgramSolution(
+            status: .failed(failure), objective: .nan,
+            primal: Array(repeating: .nan, count: columns), rowActivities: Array(repeating: .nan, count: rows),
+            rowDuals: Array(repeating: .nan, count: rows), columnDuals: Array(repeating: .nan, count: columns),
+            iterations: 0, startedWarm: false)
     }
 }

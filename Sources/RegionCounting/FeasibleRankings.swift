@@ -33,8 +33,9 @@ public enum FeasibleRankings {
         let permutations = BigInt.factorial(classes)
         // Every ranking is feasible once d ≥ C − 1 (and trivially for one class).
         if classes == 1 || dimension >= classes - 1 {
-            return RegionCount(classes: classes, dimension: dimension, hasBias: bias,
-                               regions: permutations, boundedRegions: 0, permutations: permutations)
+            return RegionCount(
+                classes: classes, dimension: dimension, hasBias: bias,
+                regions: permutations, boundedRegions: 0, permutations: permutations)
         }
         let (regions, bounded): (BigInt, BigInt)
         switch resolved(method, classes: classes, dimension: dimension) {
@@ -44,8 +45,9 @@ public enum FeasibleRankings {
         case .goodTideman: (regions, bounded) = goodTideman(classes: classes, dimension: dimension, bias: bias)
         case .multimodular: (regions, bounded) = multimodular(classes: classes, dimension: dimension, bias: bias)
         }
-        return RegionCount(classes: classes, dimension: dimension, hasBias: bias,
-                           regions: regions, boundedRegions: bounded, permutations: permutations)
+        return RegionCount(
+            classes: classes, dimension: dimension, hasBias: bias,
+            regions: regions, boundedRegions: bounded, permutations: permutations)
     }
 
     /// A rough count of the word operations the automatic method needs (primes × series length ×

@@ -18,7 +18,9 @@ import Foundation
 /// independent (so they run in parallel), and only the few requested sums are recombined.
 enum MultimodularSeries {
     /// The exact values of `weights.map { Σ_k w_k e_k }` (each row has D + 1 entries, D ≥ 1).
-    static func partialSums(classes: Int, degree: Int, weights: [[Int]], threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [BigInt] {
+    static func partialSums(
+        classes: Int, degree: Int, weights: [[Int]], threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) -> [BigInt] {
         precondition(degree >= 1 && weights.allSatisfy { $0.count == degree + 1 })
         let maxWeight = weights.flatMap { $0 }.map { abs($0) }.max() ?? 1
         // |Σ w_k e_k| ≤ maxWeight · Σ e_k < 2^bits; signed results need the modulus to exceed twice that.
@@ -73,13 +75,18 @@ enum MultimodularSeries {
     static func weightedSum(_ e: [UInt], _ weights: [Int], prime: UInt) -> UInt {
         var total: UInt = 0
         for (k, w) in weights.enumerated() where w != 0 {
-            let term = UInt(n_mulmod2_preinv(ulong(e[k]), ulong(UInt(abs(w)) % prime), ulong(prime), n_preinvert_limb(ulong(prime))))
+            let term = UInt(
+                n_mulmod2_preinv(ulong(e[k]), ulong(UInt(abs(w)) % prime), ulong(prime), n_preinvert_limb(ulong(prime)))
+            )
             total = w > 0 ? addMod(total, term, prime) : subMod(total, term, prime)
         }
         return total
     }
 
-    static func addMod(_ a: UInt, _ b: UInt, _ p: UInt) -> UInt { let s = a &+ b; return s >= p || s < a ? s &- p : s }
+    static func addMod(_ a: UInt, _ b: UInt, _ p: UInt) -> UInt {
+        let s = a &+ b
+        return s >= p || s < a ? s &- p : s
+    }
     static func subMod(_ a: UInt, _ b: UInt, _ p: UInt) -> UInt { a >= b ? a - b : a &+ (p - b) }
 }
 
@@ -92,8 +99,13 @@ struct SeriesScratch {
     init(length: Int) {
         self.length = length
         let zeros = [UInt](repeating: 0, count: length + 2)
-        numerator = zeros; denominator = zeros; quotient = zeros; logarithm = zeros; result = zeros
-        factorials = zeros; inverseFactorials = zeros
+        numerator = zeros
+        denominator = zeros
+        quotient = zeros
+        logarithm = zeros
+        result = zeros
+        factorials = zeros
+        inverseFactorials = zeros
     }
 
     /// e_0 … e_{length−1} of 1, …, C − 1 modulo `prime`.
@@ -108,7 +120,9 @@ struct SeriesScratch {
         factorials[0] = 1
         for j in 1...(n + 1) { factorials[j] = mul(factorials[j - 1], UInt(j) % p) }
         inverseFactorials[n + 1] = UInt(n_invmod(ulong(factorials[n + 1]), ulong(p)))
-        for j in stride(from: n + 1, through: 1, by: -1) { inverseFactorials[j - 1] = mul(inverseFactorials[j], UInt(j) % p) }
+        for j in stride(from: n + 1, through: 1, by: -1) {
+            inverseFactorials[j - 1] = mul(inverseFactorials[j], UInt(j) % p)
+        }
 
         // (e^{Ct} − 1)/t = Σ_j C^{j+1} t^j/(j+1)!   and   (e^t − 1)/t = Σ_j t^j/(j+1)!
         let c = UInt(classes) % p

@@ -17,7 +17,9 @@ public struct RegionCount: Sendable, Hashable {
     /// All rankings: |C|!.
     public let permutations: BigInt
 
-    public init(classes: Int, dimension: Int, hasBias: Bool, regions: BigInt, boundedRegions: BigInt, permutations: BigInt) {
+    public init(
+        classes: Int, dimension: Int, hasBias: Bool, regions: BigInt, boundedRegions: BigInt, permutations: BigInt
+    ) {
         self.classes = classes
         self.dimension = dimension
         self.hasBias = hasBias

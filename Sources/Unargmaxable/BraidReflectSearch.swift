@@ -51,7 +51,10 @@ struct BraidReflectSearch {
                 next += 1
                 finished += 1
             }
-            guard next < classes.count else { owner[slot] = -1; return }
+            guard next < classes.count else {
+                owner[slot] = -1
+                return
+            }
             let c = classes[next]
             owner[slot] = c
             next += 1
@@ -83,7 +86,8 @@ struct BraidReflectSearch {
                         outcomes[a].lower = scan.argmaxMargin
                         outcomes[a].runnerUp = scan.argmaxRunnerUp
                     }
-                    if a != c && outcomes[c].steps <= patience && reflect(slot: r, class: c, across: a, inputs: &inputs) {
+                    if a != c && outcomes[c].steps <= patience && reflect(slot: r, class: c, across: a, inputs: &inputs)
+                    {
                         seen[r].insert(a)
                         continue
                     }

@@ -28,23 +28,31 @@ public struct CertificateVerifier: Sendable {
         guard (0..<layer.classes).contains(c) else { return .invalid("class \(c) is not in the layer") }
         switch certificate {
         case .witness(let x):
-            guard x.count == layer.dimension, x.allSatisfy(\.isFinite) else { return .invalid("class \(c): the witness needs \(layer.dimension) finite numbers") }
+            guard x.count == layer.dimension, x.allSatisfy(\.isFinite) else {
+                return .invalid("class \(c): the witness needs \(layer.dimension) finite numbers")
+            }
             guard domain.contains(x) else { return .invalid("class \(c): the witness lies outside the input domain") }
             if exactWitnesses {
-                guard let margin = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain), margin.signum > 0 else {
+                guard let margin = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain),
+                    margin.signum > 0
+                else {
                     return .invalid("class \(c): another class scores at least as high at the witness")
                 }
             } else {
                 let (bound, runnerUp) = RigorousBounds.witnessLowerBound(layer, class: c, witness: x, domain: domain)
                 guard bound > 0 else {
-                    return .invalid("class \(c): class \(runnerUp) may score at least as high at the witness (certified margin ≥ \(bound) is not positive)")
+                    return .invalid(
+                        "class \(c): class \(runnerUp) may score at least as high at the witness (certified margin ≥ \(bound) is not positive)"
+                    )
                 }
             }
             return .provesArgmaxable
         case let .multipliers(indices, weights, exact):
             let λ: [Rational]
             if let exact {
-                guard exact.count == indices.count, let parsed = Optional(exact.compactMap(Self.parse)), parsed.count == exact.count else {
+                guard exact.count == indices.count, let parsed = Optional(exact.compactMap(Self.parse)),
+                    parsed.count == exact.count
+                else {
                     return .invalid("class \(c): exact multipliers must be fractions p/q, one per index")
                 }
                 λ = parsed
@@ -54,10 +62,17 @@ public struct CertificateVerifier: Sendable {
                 }
                 λ = weights.map { Rational(exactly: $0)! }
             }
-            guard let bound = ExactCertificates.multiplierBound(layer, class: c, indices: indices, weights: λ, domain: domain) else {
-                return .invalid("class \(c): multipliers must be ≥ 0, not all 0, on other classes (and cancel the weights exactly for unbounded inputs)")
+            guard
+                let bound = ExactCertificates.multiplierBound(
+                    layer, class: c, indices: indices, weights: λ, domain: domain)
+            else {
+                return .invalid(
+                    "class \(c): multipliers must be ≥ 0, not all 0, on other classes (and cancel the weights exactly for unbounded inputs)"
+                )
             }
-            guard bound.signum <= 0 else { return .invalid("class \(c): the multipliers only bound the margin by \(bound.doubleValue) > 0") }
+            guard bound.signum <= 0 else {
+                return .invalid("class \(c): the multipliers only bound the margin by \(bound.doubleValue) > 0")
+            }
             return .provesUnargmaxable
         }
     }
@@ -70,7 +85,8 @@ public struct CertificateVerifier: Sendable {
         var blockable: [Int] = []  // positions of well-formed witnesses for the GEMM path
         for (k, entry) in certificates.enumerated() {
             if !exactWitnesses, case .witness(let x) = entry.certificate, (0..<layer.classes).contains(entry.index),
-               x.count == layer.dimension, x.allSatisfy(\.isFinite), domain.contains(x) {
+                x.count == layer.dimension, x.allSatisfy(\.isFinite), domain.contains(x)
+            {
                 blockable.append(k)
             }
         }
@@ -117,8 +133,8 @@ public struct CertificateVerifier: Sendable {
                 // Underflow (gradual or flushed) adds at most 2⁻¹⁰²² per operation and input.
                 underflow[r] = 0x1p-1022 * (Double(3 * d + 4) + w.reduce(0) { $0 + abs($1) } + norms.maxL1Norm)
             }
-            var own = [Double](repeating: .nan, count: rows)            // ŷ_c + b_c, lower-bounded below
-            var strongest = [Double](repeating: -.infinity, count: rows) // max_{i≠c} ŷ_i + b_i + e_i
+            var own = [Double](repeating: .nan, count: rows)  // ŷ_c + b_c, lower-bounded below
+            var strongest = [Double](repeating: -.infinity, count: rows)  // max_{i≠c} ŷ_i + b_i + e_i
             var runner = [Int](repeating: -1, count: rows)
             var classStart = 0
             while classStart < C {
@@ -127,8 +143,9 @@ public struct CertificateVerifier: Sendable {
                     (0..<(cols * d)).map { Double(w[classStart * d + $0]) }
                 }
                 var y = [Double](repeating: 0, count: rows * cols)
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(d),
-                            1, x, Int32(d), wBlock, Int32(d), 0, &y, Int32(cols))
+                cblas_dgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(d),
+                    1, x, Int32(d), wBlock, Int32(d), 0, &y, Int32(cols))
                 errorPerNorm.withUnsafeBufferPointer { perNorm in
                     upperOffset.withUnsafeBufferPointer { offset in
                         for r in 0..<rows {
@@ -138,7 +155,9 @@ public struct CertificateVerifier: Sendable {
                                 let i = classStart + j
                                 let upper = y[r * cols + j] + offset[i] + perNorm[i] * xNorm + slack
                                 if i == c {
-                                    own[r] = y[r * cols + j] + layer.biasValue(c) - g * norms.absBias[c] - perNorm[c] * xNorm - slack
+                                    own[r] =
+                                        y[r * cols + j] + layer.biasValue(c) - g * norms.absBias[c] - perNorm[c] * xNorm
+                                        - slack
                                 } else if upper > best {
                                     best = upper
                                     bestIndex = i
@@ -154,8 +173,12 @@ public struct CertificateVerifier: Sendable {
             for r in 0..<rows {
                 let c = entries[start + r].index
                 let margin = own[r] - strongest[r]
-                outcomes.append(C == 1 || margin > 0 ? .provesArgmaxable
-                    : .invalid("class \(c): class \(runner[r]) may score at least as high at the witness (certified margin ≥ \(margin) is not positive)"))
+                outcomes.append(
+                    C == 1 || margin > 0
+                        ? .provesArgmaxable
+                        : .invalid(
+                            "class \(c): class \(runner[r]) may score at least as high at the witness (certified margin ≥ \(margin) is not positive)"
+                        ))
             }
             start += rows
         }

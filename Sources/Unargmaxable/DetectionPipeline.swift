@@ -34,15 +34,19 @@ public struct DetectionProgress: Sendable {
 /// speed with certified witnesses; the exact stage decides the rest with witnesses or multipliers.
 public enum UnargmaxableDetector {
     /// Validates the domain against the layer, then runs `detect`.
-    public static func check(_ layer: SoftmaxLayer, options: DetectorOptions = DetectorOptions(),
-                             progress: (@Sendable (DetectionProgress) -> Void)? = nil) throws(InputDomainError) -> ArgmaxabilityReport {
+    public static func check(
+        _ layer: SoftmaxLayer, options: DetectorOptions = DetectorOptions(),
+        progress: (@Sendable (DetectionProgress) -> Void)? = nil
+    ) throws(InputDomainError) -> ArgmaxabilityReport {
         try options.domain.validate(dimension: layer.dimension)
         return detect(layer, options: options, progress: progress)
     }
 
     /// Runs the detectors. The domain must be valid for the layer (see `InputDomain.validate`).
-    public static func detect(_ layer: SoftmaxLayer, options: DetectorOptions = DetectorOptions(),
-                              progress: (@Sendable (DetectionProgress) -> Void)? = nil) -> ArgmaxabilityReport {
+    public static func detect(
+        _ layer: SoftmaxLayer, options: DetectorOptions = DetectorOptions(),
+        progress: (@Sendable (DetectionProgress) -> Void)? = nil
+    ) -> ArgmaxabilityReport {
         do { try options.domain.validate(dimension: layer.dimension) } catch { preconditionFailure("\(error)") }
         let start = DispatchTime.now().uptimeNanoseconds
         let C = layer.classes
@@ -54,35 +58,43 @@ public enum UnargmaxableDetector {
         // Stage 1: braid reflect. Without it, one step (patience 0) still runs as part of the exact
         // stage: its GEMM proves every class that wins at some x = w_c (the exact stage's first
         // frame) and supplies each class's strongest competitors.
-        let search = BraidReflectSearch(layer: layer, domain: options.domain, patience: options.approximate ? options.patience : 0,
-                                        threads: threads, competitorCount: options.competitors)
+        let search = BraidReflectSearch(
+            layer: layer, domain: options.domain, patience: options.approximate ? options.patience : 0,
+            threads: threads, competitorCount: options.competitors)
         let found = search.run(classes: Array(0..<C), errors: errors) { done in
             if options.approximate { progress?(DetectionProgress(stage: .approximate, done: done, total: C)) }
         }
         var pending: [Int] = [], frame: [Int] = []
         for c in 0..<C {
             if options.approximate { results[c].steps = found[c].steps }
-            guard let witness = found[c].witness else { pending.append(c); continue }
+            guard let witness = found[c].witness else {
+                pending.append(c)
+                continue
+            }
             frame.append(c)
             results[c].margin.lower = found[c].lower
             results[c].certificate = .witness(witness.map(Double.init))
             results[c].stage = options.approximate ? .approximate : .exact
             // A cheap certified upper bound: the runner-up alone (λ = e_j).
             if found[c].runnerUp >= 0 {
-                results[c].margin.upper = RigorousBounds.multiplierUpperBound(layer, class: c, indices: [found[c].runnerUp], weights: [1], domain: options.domain)
+                results[c].margin.upper = RigorousBounds.multiplierUpperBound(
+                    layer, class: c, indices: [found[c].runnerUp], weights: [1], domain: options.domain)
             }
         }
         if !options.approximate && options.exact == nil {
             // Nothing may decide: the seeding step belongs to the exact stage.
-            for c in frame { results[c] = ClassResult(index: c, margin: .unknown, steps: 0, certificate: nil, stage: .none) }
+            for c in frame {
+                results[c] = ClassResult(index: c, margin: .unknown, steps: 0, certificate: nil, stage: .none)
+            }
         }
 
         // Stage 2: exact.
         if let objective = options.exact, !pending.isEmpty {
             let useExact = options.exactArithmetic || !layer.hasBias || !options.domain.isBounded
-            let stage = ExactStage(layer: layer, domain: options.domain, objective: objective, threads: threads, errors: errors,
-                                   certifier: MultiplierCertifier(layer: layer, domain: options.domain, useExactArithmetic: useExact),
-                                   exactWitnesses: options.exactArithmetic)
+            let stage = ExactStage(
+                layer: layer, domain: options.domain, objective: objective, threads: threads, errors: errors,
+                certifier: MultiplierCertifier(layer: layer, domain: options.domain, useExactArithmetic: useExact),
+                exactWitnesses: options.exactArithmetic)
             let decisions = stage.run(pending: pending, frame: frame, hints: { found[$0].competitors }) { done, total in
                 progress?(DetectionProgress(stage: .exact, done: done, total: total))
             }
@@ -95,8 +107,9 @@ public enum UnargmaxableDetector {
         }
         openblas_set_num_threads(Int32(threads))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return ArgmaxabilityReport(classes: C, dimension: layer.dimension, hasBias: layer.hasBias,
-                                   domain: options.domain, results: results, seconds: seconds)
+        return ArgmaxabilityReport(
+            classes: C, dimension: layer.dimension, hasBias: layer.hasBias,
+            domain: options.domain, results: results, seconds: seconds)
     }
 }
 

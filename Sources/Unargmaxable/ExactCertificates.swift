@@ -11,7 +11,9 @@ public enum ExactCertificates {
 
     /// min_{i≠c} g_i(x) exactly (nil when x is outside the domain or not finite). O(C·d) rationals:
     /// meant for checking, not for the hot path.
-    public static func witnessMargin(_ layer: SoftmaxLayer, class c: Int, witness x: [Double], domain: InputDomain) -> Rational? {
+    public static func witnessMargin(_ layer: SoftmaxLayer, class c: Int, witness x: [Double], domain: InputDomain)
+        -> Rational?
+    {
         guard x.count == layer.dimension, x.allSatisfy(\.isFinite), domain.contains(x) else { return nil }
         let d = layer.dimension
         let xs = x.map(rational)
@@ -32,9 +34,12 @@ public enum ExactCertificates {
 
     /// The exact upper bound on the margin given multipliers (normalised exactly by their sum):
     /// (β + max_{x∈X} v·x) / Σλ. nil when it is +∞ (unbounded domain and v ≠ 0) or λ is invalid.
-    public static func multiplierBound(_ layer: SoftmaxLayer, class c: Int, indices: [Int], weights λ: [Rational], domain: InputDomain) -> Rational? {
+    public static func multiplierBound(
+        _ layer: SoftmaxLayer, class c: Int, indices: [Int], weights λ: [Rational], domain: InputDomain
+    ) -> Rational? {
         guard indices.count == λ.count, !λ.isEmpty, λ.allSatisfy({ $0.signum >= 0 }),
-              indices.allSatisfy({ (0..<layer.classes).contains($0) && $0 != c }) else { return nil }
+            indices.allSatisfy({ (0..<layer.classes).contains($0) && $0 != c })
+        else { return nil }
         let total = λ.reduce(Rational(0), +)
         guard total.signum > 0 else { return nil }
         let d = layer.dimension
@@ -51,7 +56,10 @@ public enum ExactCertificates {
                     v = v + λ[k] * (rational(w[c * d + j]) - rational(w[i * d + j]))
                 }
                 if v.isZero { continue }
-                guard let l = domain.lower(j), let u = domain.upper(j) else { infinite = true; continue }
+                guard let l = domain.lower(j), let u = domain.upper(j) else {
+                    infinite = true
+                    continue
+                }
                 bound = bound + Swift.max(v * rational(l), v * rational(u))
             }
         }

@@ -47,9 +47,12 @@ struct ExactStage {
         if objective == .margin {
             var frameSet = Set(frame)
             var round = 0
-            while !pending.isEmpty, round < maxFrameRounds, !frameSet.isEmpty, frameSet.count * (layer.dimension + 1) <= frameBudget {
+            while !pending.isEmpty, round < maxFrameRounds, !frameSet.isEmpty,
+                frameSet.count * (layer.dimension + 1) <= frameBudget
+            {
                 round += 1
-                let program = FrameProgram(layer: layer, frame: frameSet.sorted(), domain: domain, internalRadius: internalRadius)
+                let program = FrameProgram(
+                    layer: layer, frame: frameSet.sorted(), domain: domain, internalRadius: internalRadius)
                 let solved = solve(pending, with: program)
                 var points: [(owner: Int, x: [Float])] = []
                 var pointOf = [Int](repeating: -1, count: pending.count)
@@ -66,12 +69,15 @@ struct ExactStage {
                 for (k, c) in pending.enumerated() where decisions[c] == nil {
                     switch solved[k] {
                     case let .unargmaxable(result, _):
-                        decisions[c] = Decision(margin: MarginBracket(lower: scans[pointOf[k]].ownerMargin, upper: result.upper),
-                                                certificate: result.certificate)
+                        decisions[c] = Decision(
+                            margin: MarginBracket(lower: scans[pointOf[k]].ownerMargin, upper: result.upper),
+                            certificate: result.certificate)
                     case let .candidate(x, upper):
                         let scan = scans[pointOf[k]]
                         if scan.ownerMargin > 0 {
-                            decisions[c] = Decision(margin: MarginBracket(lower: scan.ownerMargin, upper: upper), certificate: .witness(x.map(Double.init)))
+                            decisions[c] = Decision(
+                                margin: MarginBracket(lower: scan.ownerMargin, upper: upper),
+                                certificate: .witness(x.map(Double.init)))
                             joining.insert(c)
                             continue
                         }
@@ -83,8 +89,11 @@ struct ExactStage {
                             continue
                         }
                         if decisions[a] == nil {
-                            let upperOfA = RigorousBounds.multiplierUpperBound(layer, class: a, indices: [scan.argmaxRunnerUp], weights: [1], domain: domain)
-                            decisions[a] = Decision(margin: MarginBracket(lower: scan.argmaxMargin, upper: upperOfA), certificate: .witness(x.map(Double.init)))
+                            let upperOfA = RigorousBounds.multiplierUpperBound(
+                                layer, class: a, indices: [scan.argmaxRunnerUp], weights: [1], domain: domain)
+                            decisions[a] = Decision(
+                                margin: MarginBracket(lower: scan.argmaxMargin, upper: upperOfA),
+                                certificate: .witness(x.map(Double.init)))
                         }
                         joining.insert(a)
                         next.append(c)
@@ -104,7 +113,9 @@ struct ExactStage {
         fallback = (fallback + pending).filter { decisions[$0] == nil }  // by-catch may have settled some
         fallback.sort()
         let settled = total - fallback.count
-        let perClass = solveEach(fallback, hints: { hints($0) + (extraHints[$0] ?? []) }) { done in progress(settled + done, total) }
+        let perClass = solveEach(fallback, hints: { hints($0) + (extraHints[$0] ?? []) }) { done in
+            progress(settled + done, total)
+        }
         for (c, decision) in zip(fallback, perClass) { decisions[c] = decision }
         return decisions
     }
@@ -165,12 +176,14 @@ struct ExactStage {
         var x = solution.x.map { Float($0) }
         domain.clip(&x)
         if solution.value > tolerance {
-            let upper = RigorousBounds.multiplierUpperBound(layer, class: c, indices: solution.indices, weights: solution.weights, domain: domain)
+            let upper = RigorousBounds.multiplierUpperBound(
+                layer, class: c, indices: solution.indices, weights: solution.weights, domain: domain)
             return .candidate(x: x, upper: upper)
         }
         let certified = certifier.certify(class: c, indices: solution.indices, weights: solution.weights)
         guard certified.certificate != nil else {
-            return .unresolved(support: MultiplierCertifier.cleaned(indices: solution.indices, weights: solution.weights).indices)
+            return .unresolved(
+                support: MultiplierCertifier.cleaned(indices: solution.indices, weights: solution.weights).indices)
         }
         return .unargmaxable(certified, x: x)
     }
@@ -197,7 +210,8 @@ struct ExactStage {
 
     private func solveEach(_ classes: [Int], hints: (Int) -> [Int], progress: (Int) -> Void) -> [Decision] {
         guard !classes.isEmpty else { return [] }
-        let program = MarginProgram(layer: layer, domain: domain, objective: objective, certifier: certifier, exactWitnesses: exactWitnesses)
+        let program = MarginProgram(
+            layer: layer, domain: domain, objective: objective, certifier: certifier, exactWitnesses: exactWitnesses)
         let workingSets = classes.map(hints)
         var outcomes = [Decision](repeating: Decision(margin: .unknown, certificate: nil), count: classes.count)
         let counter = ProgressCounter()

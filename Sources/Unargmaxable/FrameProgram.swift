@@ -46,7 +46,9 @@ struct FrameProgram {
             return Array(repeating: nil, count: chunk.count)
         }
         do {
-            for j in 0..<d { try lp.setColumnBound(j, lower[j] == upper[j] ? .fixed(lower[j]) : .range(lower[j], upper[j])) }
+            for j in 0..<d {
+                try lp.setColumnBound(j, lower[j] == upper[j] ? .fixed(lower[j]) : .range(lower[j], upper[j]))
+            }
             var row = [Double](repeating: -1, count: d + 1)
             try layer.weights.withUnsafeBufferPointer { w in
                 for i in frame {
@@ -70,8 +72,9 @@ struct FrameProgram {
                 indices.append(frame[k])
                 weights.append(λ)
             }
-            return Solution(value: solution.objective + layer.biasValue(c), x: Array(solution.primal[0..<d]),
-                            indices: indices, weights: weights)
+            return Solution(
+                value: solution.objective + layer.biasValue(c), x: Array(solution.primal[0..<d]),
+                indices: indices, weights: weights)
         }
     }
 }

@@ -101,8 +101,10 @@ public enum InputDomainError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .radius(let r): return "the box radius must be a finite number ≥ 0 (got \(r))"
-        case let .boundCount(l, u, d): return "per-dimension bounds need \(d) lower and \(d) upper values (got \(l) and \(u))"
-        case let .bound(j, l, u): return "the bounds of dimension \(j) must be finite with lower ≤ upper (got [\(l), \(u)])"
+        case let .boundCount(l, u, d):
+            return "per-dimension bounds need \(d) lower and \(d) upper values (got \(l) and \(u))"
+        case let .bound(j, l, u):
+            return "the bounds of dimension \(j) must be finite with lower ≤ upper (got [\(l), \(u)])"
         }
     }
 }

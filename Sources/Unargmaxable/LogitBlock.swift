@@ -33,8 +33,9 @@ struct LogitBlock {
         // X Wᵀ; the bias is added during the scan (in Float32, as sgemm with β = 1 would), which
         // saves writing a C-wide bias row into the block before every GEMM.
         layer.weights.withUnsafeBufferPointer { w in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(C), Int32(d),
-                        1, inputs, Int32(d), w.baseAddress, Int32(d), 0, &logits, Int32(C))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(C), Int32(d),
+                1, inputs, Int32(d), w.baseAddress, Int32(d), 0, &logits, Int32(C))
         }
         var scans = [LogitScan](repeating: LogitScan(), count: rows)
         let workers = max(1, min(threads, rows))
@@ -47,8 +48,10 @@ struct LogitBlock {
                         nonisolated(unsafe) let (y, xs, b) = (y, xs, b)
                         DispatchQueue.concurrentPerform(iterations: workers) { worker in
                             for r in stride(from: worker, to: rows, by: workers) where owners[r] >= 0 {
-                                out[r] = LogitScan(row: UnsafeBufferPointer(rebasing: y[(r * C)..<((r + 1) * C)]), bias: b, owner: owners[r],
-                                                   x: UnsafeBufferPointer(rebasing: xs[(r * d)..<((r + 1) * d)]), errors: errors)
+                                out[r] = LogitScan(
+                                    row: UnsafeBufferPointer(rebasing: y[(r * C)..<((r + 1) * C)]), bias: b,
+                                    owner: owners[r],
+                                    x: UnsafeBufferPointer(rebasing: xs[(r * d)..<((r + 1) * d)]), errors: errors)
                             }
                         }
                     }

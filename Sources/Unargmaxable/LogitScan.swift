@@ -85,11 +85,15 @@ struct LogitScan {
 
     init() {}
 
-    init(row y: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>, owner c: Int,
-         x: UnsafeBufferPointer<Float>, errors: Float32LogitErrors) {
+    init(
+        row y: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>, owner c: Int,
+        x: UnsafeBufferPointer<Float>, errors: Float32LogitErrors
+    ) {
         let count = y.count
         guard count > 1 else {
-            argmax = 0; argmaxMargin = .infinity; ownerMargin = .infinity
+            argmax = 0
+            argmaxMargin = .infinity
+            ownerMargin = .infinity
             return
         }
         var first = (value: -Float.infinity, index: -1), second = (value: -Float.infinity, index: -1)
@@ -97,7 +101,12 @@ struct LogitScan {
         for i in 0..<count {
             let v = hasBias ? y[i] + bias[i] : y[i]
             guard v > second.value else { continue }
-            if v > first.value { second = first; first = (v, i) } else { second = (v, i) }
+            if v > first.value {
+                second = first
+                first = (v, i)
+            } else {
+                second = (v, i)
+            }
         }
         if first.index < 0 { first.index = 0 }  // only with non-finite logits, which prove nothing below
         let own = hasBias ? y[c] + bias[c] : y[c]
@@ -105,7 +114,9 @@ struct LogitScan {
         let competitor = first.index == c ? second : first
         runnerUp = competitor.index >= 0 ? competitor.index : (c == 0 ? 1 : 0)
         argmaxRunnerUp = argmax == c ? runnerUp : second.index
-        guard let scale = errors.rowScale(x), first.value.isFinite, second.value.isFinite || second.index < 0 else { return }
+        guard let scale = errors.rowScale(x), first.value.isFinite, second.value.isFinite || second.index < 0 else {
+            return
+        }
         let widest = errors.largestBound(scale)
 
         var ownLower = Double(own) - errors.bound(c, scale)

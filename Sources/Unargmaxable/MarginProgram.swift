@@ -34,7 +34,10 @@ struct MarginProgram {
         var certificate: Certificate? = nil
     }
 
-    init(layer: SoftmaxLayer, domain: InputDomain, objective: ExactObjective, certifier: MultiplierCertifier, exactWitnesses: Bool) {
+    init(
+        layer: SoftmaxLayer, domain: InputDomain, objective: ExactObjective, certifier: MultiplierCertifier,
+        exactWitnesses: Bool
+    ) {
         self.layer = layer
         self.domain = domain
         self.objective = objective
@@ -44,7 +47,11 @@ struct MarginProgram {
 
     func solve(class c: Int, workingSet initial: [Int]) -> Outcome {
         let d = layer.dimension, C = layer.classes
-        guard C > 1 else { return Outcome(margin: MarginBracket(lower: .infinity, upper: .infinity), certificate: .witness(Array(repeating: 0, count: d))) }
+        guard C > 1 else {
+            return Outcome(
+                margin: MarginBracket(lower: .infinity, upper: .infinity),
+                certificate: .witness(Array(repeating: 0, count: d)))
+        }
         var outcome = Outcome()
         guard let lp = try? LinearProgram(columns: d + 1, direction: .maximize) else { return outcome }
         let wc = layer.weights.row(c).map(Double.init)
@@ -84,7 +91,7 @@ struct MarginProgram {
         } catch { return outcome }
 
         var dual: (indices: [Int], weights: [Double]) = ([], [])  // the last optimum's multipliers
-        var witness: [Double]? = nil                                // the last optimal x, in the domain
+        var witness: [Double]? = nil  // the last optimal x, in the domain
         for _ in 0..<maxRounds {
             let solution = lp.solve()
             guard solution.status == .optimal else { break }
@@ -109,7 +116,8 @@ struct MarginProgram {
                 if lower > 0 {
                     outcome.certificate = .witness(x)
                     // An upper bound from the same duals, for the bracket.
-                    let bound = certifier.withoutExactArithmetic.certify(class: c, indices: rows, weights: solution.rowDuals)
+                    let bound = certifier.withoutExactArithmetic.certify(
+                        class: c, indices: rows, weights: solution.rowDuals)
                     outcome.margin.upper = bound.upper
                 } else {
                     let certified = certifier.certify(class: c, indices: rows, weights: solution.rowDuals)
@@ -130,15 +138,21 @@ struct MarginProgram {
     /// exact simplex when the floating-point basis was not exactly optimal (near-degenerate data),
     /// whose active rows are then the support of exact multipliers; on the lower side, the LP's
     /// optimal x evaluated exactly against every class (only for layers up to 4M weights).
-    private func closeExactly(_ c: Int, dual: (indices: [Int], weights: [Double]), witness: [Double]?, program: LinearProgram, rows: [Int], outcome: inout Outcome) {
+    private func closeExactly(
+        _ c: Int, dual: (indices: [Int], weights: [Double]), witness: [Double]?, program: LinearProgram, rows: [Int],
+        outcome: inout Outcome
+    ) {
         if outcome.margin.upper > 0, !dual.indices.isEmpty, program.solveExactly().status == .optimal,
-           let certified = certifier.certifyOnSupport(c, support: program.activeRows().map { rows[$0] }) {
+            let certified = certifier.certifyOnSupport(c, support: program.activeRows().map { rows[$0] })
+        {
             outcome.margin.upper = certified.upper
             outcome.certificate = certified.certificate
             return
         }
-        if exactWitnesses, outcome.margin.lower <= 0, let x = witness, layer.classes * layer.dimension <= exactWitnessLimit,
-           let margin = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain), margin.signum > 0 {
+        if exactWitnesses, outcome.margin.lower <= 0, let x = witness,
+            layer.classes * layer.dimension <= exactWitnessLimit,
+            let margin = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain), margin.signum > 0
+        {
             outcome.margin.lower = margin.doubleValue  // truncation toward zero keeps it a lower bound
             outcome.certificate = .witness(x)
         }

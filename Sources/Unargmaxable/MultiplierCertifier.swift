@@ -40,18 +40,26 @@ struct MultiplierCertifier {
     func certify(class c: Int, indices: [Int], weights: [Double]) -> Result {
         let (indices, weights) = Self.cleaned(indices: indices, weights: weights)
         guard !indices.isEmpty else { return Result(upper: .infinity, certificate: nil) }
-        let bound = RigorousBounds.multiplierUpperBound(layer, class: c, indices: indices, weights: weights, domain: domain)
+        let bound = RigorousBounds.multiplierUpperBound(
+            layer, class: c, indices: indices, weights: weights, domain: domain)
         if bound <= 0 {
             let total = weights.reduce(0, +)
-            return Result(upper: bound, certificate: .multipliers(indices: indices, weights: weights.map { $0 / total }, exact: nil))
+            return Result(
+                upper: bound,
+                certificate: .multipliers(indices: indices, weights: weights.map { $0 / total }, exact: nil))
         }
         guard useExactArithmetic else { return Result(upper: bound, certificate: nil) }
         let λ = weights.map { Rational(exactly: $0)! }
-        if let exact = ExactCertificates.multiplierBound(layer, class: c, indices: indices, weights: λ, domain: domain), exact.signum <= 0 {
+        if let exact = ExactCertificates.multiplierBound(layer, class: c, indices: indices, weights: λ, domain: domain),
+            exact.signum <= 0
+        {
             let total = λ.reduce(Rational(0), +)
             // GMP's conversion truncates toward zero: a value ≤ 0 stays a valid upper bound.
-            return Result(upper: exact.doubleValue, certificate: .multipliers(indices: indices, weights: weights.map { $0 / weights.reduce(0, +) },
-                                                                           exact: λ.map { ($0 / total).description }))
+            return Result(
+                upper: exact.doubleValue,
+                certificate: .multipliers(
+                    indices: indices, weights: weights.map { $0 / weights.reduce(0, +) },
+                    exact: λ.map { ($0 / total).description }))
         }
         if let certified = certifyOnSupport(c, support: indices) { return certified }
         return Result(upper: bound, certificate: nil)
@@ -62,11 +70,16 @@ struct MultiplierCertifier {
     func certifyOnSupport(_ c: Int, support: [Int]) -> Result? {
         let n = support.count, d = layer.dimension
         guard n >= 1, n <= d + 1, n * n * (d + 1) <= supportSolveBudget,
-              let μ = ExactCertificates.supportMultipliers(layer, class: c, support: support),
-              let bound = ExactCertificates.multiplierBound(layer, class: c, indices: support, weights: μ, domain: domain),
-              bound.signum <= 0 else { return nil }
+            let μ = ExactCertificates.supportMultipliers(layer, class: c, support: support),
+            let bound = ExactCertificates.multiplierBound(
+                layer, class: c, indices: support, weights: μ, domain: domain),
+            bound.signum <= 0
+        else { return nil }
         let kept = zip(support, μ).filter { !$0.1.isZero }
-        return Result(upper: bound.doubleValue, certificate: .multipliers(indices: kept.map(\.0), weights: kept.map { $0.1.doubleValue },
-                                                                          exact: kept.map { $0.1.description }))
+        return Result(
+            upper: bound.doubleValue,
+            certificate: .multipliers(
+                indices: kept.map(\.0), weights: kept.map { $0.1.doubleValue },
+                exact: kept.map { $0.1.description }))
     }
 }

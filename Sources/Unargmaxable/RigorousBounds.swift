@@ -17,7 +17,9 @@ enum RigorousBounds {
 
     /// A certified lower bound on min_{i≠c} g_i(x), g_i(x) = (w_c − w_i)·x + (b_c − b_i);
     /// −∞ if x is outside the domain. O(C·d).
-    static func witnessLowerBound(_ layer: SoftmaxLayer, class c: Int, witness x: [Double], domain: InputDomain) -> (bound: Double, runnerUp: Int) {
+    static func witnessLowerBound(_ layer: SoftmaxLayer, class c: Int, witness x: [Double], domain: InputDomain) -> (
+        bound: Double, runnerUp: Int
+    ) {
         guard domain.contains(x), layer.classes > 1 else { return (layer.classes > 1 ? -.infinity : .infinity, c) }
         let d = layer.dimension
         let g = gamma(d + 2) * 1.01  // 1% covers the rounding of the bound's own evaluation
@@ -36,7 +38,10 @@ enum RigorousBounds {
                     differences += abs(a)
                 }
                 let lower = s - g * magnitude - 0x1p-1022 * (Double(2 * d + 4) + differences)
-                if lower < best { best = lower; runnerUp = i }
+                if lower < best {
+                    best = lower
+                    runnerUp = i
+                }
             }
         }
         return (best.isNaN ? -.infinity : best, runnerUp)
@@ -46,7 +51,9 @@ enum RigorousBounds {
     /// m_c ≤ (β + max_{x∈X} v·x) / Σλ with v = Σλ_i (w_c − w_i), β = Σλ_i (b_c − b_i).
     /// For an unbounded domain a float evaluation cannot prove v = 0, so it returns +∞ unless λ
     /// sits on exact duplicates of w_c (then v = 0 exactly).
-    static func multiplierUpperBound(_ layer: SoftmaxLayer, class c: Int, indices: [Int], weights λ: [Double], domain: InputDomain) -> Double {
+    static func multiplierUpperBound(
+        _ layer: SoftmaxLayer, class c: Int, indices: [Int], weights λ: [Double], domain: InputDomain
+    ) -> Double {
         guard !indices.isEmpty, λ.allSatisfy({ $0 >= 0 && $0.isFinite }) else { return .infinity }
         let d = layer.dimension, n = indices.count
         let total = λ.reduce(0, +)
@@ -69,7 +76,10 @@ enum RigorousBounds {
                 var v = 0.0, magnitude = 0.0
                 for (k, i) in indices.enumerated() {
                     let difference = Double(w[c * d + j]) - Double(w[i * d + j])
-                    if difference != 0 { exactlyZero = false; nonzeroTerms += 1 }
+                    if difference != 0 {
+                        exactlyZero = false
+                        nonzeroTerms += 1
+                    }
                     largestDifference = max(largestDifference, abs(difference))
                     let term = λ[k] * difference
                     v += term
@@ -89,11 +99,16 @@ enum RigorousBounds {
         }
         if !domain.isBounded && !exactlyZero { return .infinity }
         let raw = betaUpper + directional
-        let underflow = nonzeroTerms == 0 ? 0 : 0x1p-1022 * Double(4 * nonzeroTerms + d + 4) * (1 + largestDifference + largestBiasDifference) * (1 + largestBound)
+        let underflow =
+            nonzeroTerms == 0
+            ? 0
+            : 0x1p-1022 * Double(4 * nonzeroTerms + d + 4) * (1 + largestDifference + largestBiasDifference)
+                * (1 + largestBound)
         let numerator = raw + gamma(d + 2) * 1.01 * (abs(betaUpper) + directionalMagnitude) + underflow
         guard numerator.isFinite else { return .infinity }
         // Divide by a lower or upper bound on Σλ, whichever makes the quotient larger.
         let totalError = gamma(n) * total
-        return numerator <= 0 ? numerator / (total + totalError) : numerator / max(total - totalError, .leastNormalMagnitude)
+        return numerator <= 0
+            ? numerator / (total + totalError) : numerator / max(total - totalError, .leastNormalMagnitude)
     }
 }

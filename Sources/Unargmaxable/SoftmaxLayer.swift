@@ -12,8 +12,12 @@ public struct SoftmaxLayer: Sendable {
 
     public init(weights: FloatMatrix, bias: [Float]? = nil) throws {
         guard weights.rows >= 1, weights.columns >= 1 else { throw SoftmaxLayerError.empty }
-        if let bias, bias.count != weights.rows { throw SoftmaxLayerError.biasLength(bias.count, classes: weights.rows) }
-        if let (row, column) = weights.firstNonFinite() { throw SoftmaxLayerError.nonFiniteWeight(row: row, column: column) }
+        if let bias, bias.count != weights.rows {
+            throw SoftmaxLayerError.biasLength(bias.count, classes: weights.rows)
+        }
+        if let (row, column) = weights.firstNonFinite() {
+            throw SoftmaxLayerError.nonFiniteWeight(row: row, column: column)
+        }
         if let i = bias?.firstIndex(where: { !$0.isFinite }) { throw SoftmaxLayerError.nonFiniteBias(i) }
         self.weights = weights
         self.bias = bias
@@ -27,7 +31,9 @@ public struct SoftmaxLayer: Sendable {
 
     /// Convenience for tests and generated layers.
     public init(weights: [Float], classes: Int, dimension: Int, bias: [Float]? = nil) throws {
-        guard weights.count == classes * dimension else { throw SoftmaxLayerError.shape(weights.count, classes: classes, dimension: dimension) }
+        guard weights.count == classes * dimension else {
+            throw SoftmaxLayerError.shape(weights.count, classes: classes, dimension: dimension)
+        }
         try self.init(weights: FloatMatrix(rows: classes, columns: dimension, values: weights), bias: bias)
     }
 

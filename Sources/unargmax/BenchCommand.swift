@@ -31,27 +31,39 @@ struct BenchCommand: ParsableCommand {
         let threads = ProcessInfo.processInfo.activeProcessorCount
         print("== Detectors (\(threads) cores, OpenBLAS) ==")
         let shape = quick ? (classes: 8000, dimension: 256) : (classes: 32000, dimension: 512)
-        let normal = RandomLayerArrays(classes: shape.classes, dimension: shape.dimension, bias: true, distribution: .normal, seed: 1)
-        let layer = try SoftmaxLayer(weights: normal.weights, classes: shape.classes, dimension: shape.dimension, bias: normal.bias)
+        let normal = RandomLayerArrays(
+            classes: shape.classes, dimension: shape.dimension, bias: true, distribution: .normal, seed: 1)
+        let layer = try SoftmaxLayer(
+            weights: normal.weights, classes: shape.classes, dimension: shape.dimension, bias: normal.bias)
         // Baseline: one float32 GEMM W·Wᵀ, in row blocks so its memory matches the detector's.
         openblas_set_num_threads(Int32(threads))
         let gemm = seconds { Self.blockedGram(normal.weights, classes: shape.classes, dimension: shape.dimension) }
         var report: ArgmaxabilityReport?
         let detect = seconds { report = UnargmaxableDetector.detect(layer) }
         let r = report!
-        print(String(format: "W·Wᵀ sgemm baseline   C=%6d d=%4d           %8.3f s", shape.classes, shape.dimension, gemm))
-        print(String(format: "check (bias, box 100)  C=%6d d=%4d           %8.3f s   %.2f× the GEMM   (%d argmaxable, %d unargmaxable, %d undecided)",
-                     shape.classes, shape.dimension, detect, detect / gemm, r.count(.argmaxable), r.count(.unargmaxable), r.count(.undecided)))
-        print(String(format: "peak resident memory so far: %.0f MiB (the layer itself: %.0f MiB)",
-                     Double(Self.peakResidentKilobytes()) / 1024, Double(shape.classes * shape.dimension * 4) / 1_048_576))
+        print(
+            String(format: "W·Wᵀ sgemm baseline   C=%6d d=%4d           %8.3f s", shape.classes, shape.dimension, gemm))
+        print(
+            String(
+                format:
+                    "check (bias, box 100)  C=%6d d=%4d           %8.3f s   %.2f× the GEMM   (%d argmaxable, %d unargmaxable, %d undecided)",
+                shape.classes, shape.dimension, detect, detect / gemm, r.count(.argmaxable), r.count(.unargmaxable),
+                r.count(.undecided)))
+        print(
+            String(
+                format: "peak resident memory so far: %.0f MiB (the layer itself: %.0f MiB)",
+                Double(Self.peakResidentKilobytes()) / 1024, Double(shape.classes * shape.dimension * 4) / 1_048_576))
 
         let uniform = RandomLayerArrays(classes: 10000, dimension: 16, bias: false, distribution: .uniform, seed: 1)
         let small = try SoftmaxLayer(weights: uniform.weights, classes: 10000, dimension: 16)
         var smallReport: ArgmaxabilityReport?
         let smallTime = seconds { smallReport = UnargmaxableDetector.detect(small) }
         let s = smallReport!
-        print(String(format: "check (no bias, U(−1,1)) C= 10000 d=  16           %8.3f s   (%d argmaxable, %d unargmaxable, %d undecided)",
-                     smallTime, s.count(.argmaxable), s.count(.unargmaxable), s.count(.undecided)))
+        print(
+            String(
+                format:
+                    "check (no bias, U(−1,1)) C= 10000 d=  16           %8.3f s   (%d argmaxable, %d unargmaxable, %d undecided)",
+                smallTime, s.count(.argmaxable), s.count(.unargmaxable), s.count(.undecided)))
     }
 
     /// C × C Gram matrix in blocks of rows (the result is discarded; only the time matters).
@@ -62,8 +74,10 @@ struct BenchCommand: ParsableCommand {
         while start < classes {
             let rows = min(block, classes - start)
             w.withUnsafeBufferPointer { p in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(classes), Int32(dimension),
-                            1, p.baseAddress! + start * dimension, Int32(dimension), p.baseAddress, Int32(dimension), 0, &out, Int32(classes))
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(classes), Int32(dimension),
+                    1, p.baseAddress! + start * dimension, Int32(dimension), p.baseAddress, Int32(dimension), 0, &out,
+                    Int32(classes))
             }
             start += rows
         }
@@ -71,7 +85,8 @@ struct BenchCommand: ParsableCommand {
 
     static func peakResidentKilobytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
@@ -79,18 +94,36 @@ struct BenchCommand: ParsableCommand {
         print("== Exact region counts (\(ProcessInfo.processInfo.activeProcessorCount) cores) ==")
         // Baseline: the exact O(C·d) big-integer product, on a shape where it is still affordable.
         let baselineShape = (classes: 8000, dimension: 256)
-        let baseline = seconds { _ = FeasibleRankings.count(classes: baselineShape.classes, dimension: baselineShape.dimension, bias: true, method: .closedForm) }
-        let fastSame = seconds { _ = FeasibleRankings.count(classes: baselineShape.classes, dimension: baselineShape.dimension, bias: true, method: .multimodular) }
-        print(String(format: "baseline exact product  C=%6d d=%4d  %8.3f s", baselineShape.classes, baselineShape.dimension, baseline))
-        print(String(format: "multi-modular series    C=%6d d=%4d  %8.3f s   %6.1f× faster than the baseline", baselineShape.classes, baselineShape.dimension, fastSame, baseline / fastSame))
+        let baseline = seconds {
+            _ = FeasibleRankings.count(
+                classes: baselineShape.classes, dimension: baselineShape.dimension, bias: true, method: .closedForm)
+        }
+        let fastSame = seconds {
+            _ = FeasibleRankings.count(
+                classes: baselineShape.classes, dimension: baselineShape.dimension, bias: true, method: .multimodular)
+        }
+        print(
+            String(
+                format: "baseline exact product  C=%6d d=%4d  %8.3f s", baselineShape.classes, baselineShape.dimension,
+                baseline))
+        print(
+            String(
+                format: "multi-modular series    C=%6d d=%4d  %8.3f s   %6.1f× faster than the baseline",
+                baselineShape.classes, baselineShape.dimension, fastSame, baseline / fastSame))
         var shapes = [(32000, 512)]
         if !quick { shapes.append((128256, 4096)) }
         for (classes, dimension) in shapes {
             for bias in [true, false] {
                 var digits = 0
-                let time = seconds { digits = FeasibleRankings.count(classes: classes, dimension: dimension, bias: bias).regions.decimalDigitCount }
-                print(String(format: "count C=%6d d=%4d %@  %8.3f s   (%d-digit answer; %.2f× the baseline's time)",
-                             classes, dimension, bias ? "bias   " : "no bias", time, digits, time / baseline))
+                let time = seconds {
+                    digits =
+                        FeasibleRankings.count(classes: classes, dimension: dimension, bias: bias).regions
+                        .decimalDigitCount
+                }
+                print(
+                    String(
+                        format: "count C=%6d d=%4d %@  %8.3f s   (%d-digit answer; %.2f× the baseline's time)",
+                        classes, dimension, bias ? "bias   " : "no bias", time, digits, time / baseline))
             }
         }
     }

@@ -8,21 +8,24 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Find every class of a layer that no input can make the argmax, with proof.",
         discussion: """
-        Runs batched braid reflect (the paper's approximate search, one GEMM per step) and then an exact
-        LP with constraint generation for the classes it could not clear. Every verdict carries a
-        certificate that is checked independently of the solver: a witness input (argmaxable) or
-        multipliers λ ≥ 0, Σλ = 1 bounding the margin above (unargmaxable). Each class gets a certified
-        bracket lower ≤ margin ≤ upper on its best achievable logit margin; "undecided" when it
-        straddles 0. Exit code 0 whatever the verdicts.
+            Runs batched braid reflect (the paper's approximate search, one GEMM per step) and then an exact
+            LP with constraint generation for the classes it could not clear. Every verdict carries a
+            certificate that is checked independently of the solver: a witness input (argmaxable) or
+            multipliers λ ≥ 0, Σλ = 1 bounding the margin above (unargmaxable). Each class gets a certified
+            bracket lower ≤ margin ≤ upper on its best achievable logit margin; "undecided" when it
+            straddles 0. Exit code 0 whatever the verdicts.
 
-          unargmax check layer.npz                              # box |x_j| ≤ 100, as in the paper
-          unargmax check layer.npz --unbounded --format json --output report.json
-          unargmax check layer.npz --certificates proof.json --exact-arithmetic
-        """
+              unargmax check layer.npz                              # box |x_j| ≤ 100, as in the paper
+              unargmax check layer.npz --unbounded --format json --output report.json
+              unargmax check layer.npz --certificates proof.json --exact-arithmetic
+            """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, csv }
-    enum Approximate: String, ExpressibleByArgument, CaseIterable { case braidReflect = "braid-reflect", none }
+    enum Approximate: String, ExpressibleByArgument, CaseIterable {
+        case braidReflect = "braid-reflect"
+        case none
+    }
     enum Exact: String, ExpressibleByArgument, CaseIterable { case margin, chebyshev, none }
 
     @Argument(help: "The layer file (.npz with W and optional b, decoder_Wemb, or .npy).")
@@ -93,7 +96,9 @@ struct CheckCommand: ParsableCommand {
         case .csv: rendered = ReportRendering.csv(report)
         case .text: rendered = ReportRendering.text(report, layerPath: layer)
         }
-        if let certificates { try AtomicFileWriter.write(ReportRendering.certificates(report) + "\n", to: certificates) }
+        if let certificates {
+            try AtomicFileWriter.write(ReportRendering.certificates(report) + "\n", to: certificates)
+        }
         try CommandSupport.emit(rendered, output: output)
     }
 }

@@ -8,14 +8,14 @@ struct CountCommand: ParsableCommand {
         commandName: "count",
         abstract: "Count the rankings (braid-arrangement regions) a softmax layer can realise.",
         discussion: """
-        A layer y = Wx (+ b) with |C| classes and d input features, weights in general position, can
-        rank its classes in only some of the |C|! possible orders. The count depends only on |C|, d and
-        whether there is a bias; it is exact (arbitrary precision), even at LLM sizes:
+            A layer y = Wx (+ b) with |C| classes and d input features, weights in general position, can
+            rank its classes in only some of the |C|! possible orders. The count depends only on |C|, d and
+            whether there is a bias; it is exact (arbitrary precision), even at LLM sizes:
 
-          unargmax count --classes 4 --dim 2 --no-bias          # 12 of 24
-          unargmax count --classes 128256 --dim 4096 --bias     # Llama-3 shape, exact
-          unargmax count --table --max-classes 10 --max-dim 10  # the paper's Table 3
-        """
+              unargmax count --classes 4 --dim 2 --no-bias          # 12 of 24
+              unargmax count --classes 128256 --dim 4096 --bias     # Llama-3 shape, exact
+              unargmax count --table --max-classes 10 --max-dim 10  # the paper's Table 3
+            """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, csv, json, latex }
@@ -48,21 +48,33 @@ struct CountCommand: ParsableCommand {
         if table {
             // Cells hold numbers of up to log10(|C|!) digits: 300 × 300 is already ~20 MB of text.
             guard (1...300).contains(maxClasses), (1...300).contains(maxDimension) else {
-                throw ValidationError("--max-classes and --max-dim must be between 1 and 300 (for single large shapes use --classes and --dim).")
+                throw ValidationError(
+                    "--max-classes and --max-dim must be between 1 and 300 (for single large shapes use --classes and --dim)."
+                )
             }
         } else {
             guard let classes, let dimension else { throw ValidationError("Give --classes and --dim, or --table.") }
             guard classes >= 1 else { throw ValidationError("--classes must be at least 1.") }
             guard dimension >= 0 else { throw ValidationError("--dim cannot be negative.") }
-            guard format == .text || format == .json else { throw ValidationError("--format \(format.rawValue) needs --table.") }
+            guard format == .text || format == .json else {
+                throw ValidationError("--format \(format.rawValue) needs --table.")
+            }
             // |C|! itself has ~|C| log10 |C| digits; and the series work grows with d × (answer bits).
-            guard classes <= 5_000_000 else { throw ValidationError("--classes \(classes) is beyond this tool's range (|C|! would have over 30 million digits).") }
+            guard classes <= 5_000_000 else {
+                throw ValidationError(
+                    "--classes \(classes) is beyond this tool's range (|C|! would have over 30 million digits).")
+            }
             let work = FeasibleRankings.estimatedWork(classes: classes, dimension: dimension)
             guard work < 4e9 else {  // ≈ 10 minutes on 2 cores; (128256, 4096) is ~7e7
-                throw ValidationError(String(format: "(|C|, d) = (%d, %d) needs about %.0e word operations (more than ~10 minutes); shapes up to Llama-3's (128256, 4096) take seconds.", classes, dimension, work))
+                throw ValidationError(
+                    String(
+                        format:
+                            "(|C|, d) = (%d, %d) needs about %.0e word operations (more than ~10 minutes); shapes up to Llama-3's (128256, 4096) take seconds.",
+                        classes, dimension, work))
             }
             if method == .goodTideman && classes > 5000 {
-                throw ValidationError("--method good-tideman builds full Stirling rows (O(C²)); use it for --classes ≤ 5000.")
+                throw ValidationError(
+                    "--method good-tideman builds full Stirling rows (O(C²)); use it for --classes ≤ 5000.")
             }
         }
     }
@@ -80,6 +92,7 @@ struct CountCommand: ParsableCommand {
 
 extension FeasibleRankings.Method: ExpressibleByArgument {
     public init?(argument: String) {
-        self.init(rawValue: argument == "good-tideman" ? "goodTideman" : argument == "closed-form" ? "closedForm" : argument)
+        self.init(
+            rawValue: argument == "good-tideman" ? "goodTideman" : argument == "closed-form" ? "closedForm" : argument)
     }
 }

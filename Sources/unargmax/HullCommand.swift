@@ -8,12 +8,12 @@ struct HullCommand: ParsableCommand {
         commandName: "hull",
         abstract: "Exact unargmaxable classes of a layer file from its convex hull (Qhull), for d < 10.",
         discussion: """
-        Without --bias a class is unargmaxable exactly when its weight vector is not a vertex of the
-        convex hull of all weight vectors (duplicated rows: both copies). With --bias (inputs unbounded),
-        when its lifted point (w, b) is not a vertex of the upper hull of the lifted points.
-        Layer files: .npz with W (classes × features) and optional b, the original tool's decoder_Wemb
-        (features × classes), or an .npy holding W.
-        """
+            Without --bias a class is unargmaxable exactly when its weight vector is not a vertex of the
+            convex hull of all weight vectors (duplicated rows: both copies). With --bias (inputs unbounded),
+            when its lifted point (w, b) is not a vertex of the upper hull of the lifted points.
+            Layer files: .npz with W (classes × features) and optional b, the original tool's decoder_Wemb
+            (features × classes), or an .npy holding W.
+            """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
@@ -51,18 +51,20 @@ struct HullCommand: ParsableCommand {
             ])
             try CommandSupport.emit(report.rendered(), output: output)
         case .text:
-            try CommandSupport.emit("""
-            layer:         \(layer) (\(arrays.classes) classes, d = \(arrays.dimension), \(bias ? "with bias, unbounded inputs" : "no bias"))
-            unargmaxable:  \(truth.unargmaxable.count) — \(CommandSupport.indexList(truth.unargmaxable))
-            argmaxable:    \(truth.argmaxable.count)
-            """, output: output)
+            try CommandSupport.emit(
+                """
+                layer:         \(layer) (\(arrays.classes) classes, d = \(arrays.dimension), \(bias ? "with bias, unbounded inputs" : "no bias"))
+                unargmaxable:  \(truth.unargmaxable.count) — \(CommandSupport.indexList(truth.unargmaxable))
+                argmaxable:    \(truth.argmaxable.count)
+                """, output: output)
         }
     }
 
     static func groundTruth(_ arrays: LayerArrays, bias: Bool) throws -> ArgmaxGroundTruth {
         let weights = arrays.weights.values
         if bias, let b = arrays.bias {
-            return try ArgmaxGroundTruth.withBias(weights: weights, bias: b, classes: arrays.classes, dimension: arrays.dimension)
+            return try ArgmaxGroundTruth.withBias(
+                weights: weights, bias: b, classes: arrays.classes, dimension: arrays.dimension)
         }
         return try ArgmaxGroundTruth.withoutBias(weights: weights, classes: arrays.classes, dimension: arrays.dimension)
     }

@@ -3,8 +3,8 @@ import Foundation
 /// An SVG drawing of a layer's class weight vectors (d = 2, or d = 3 as a projected view):
 /// every class a labelled dot, the hull's edges as lines, unargmaxable classes highlighted in red.
 struct HullPlot {
-    var points: [[Double]]            // one row per class, 2 or 3 coordinates
-    var edges: [(Int, Int)]           // hull edges, as pairs of class indices
+    var points: [[Double]]  // one row per class, 2 or 3 coordinates
+    var edges: [(Int, Int)]  // hull edges, as pairs of class indices
     var unargmaxable: Set<Int>
     var title: String
 
@@ -43,18 +43,25 @@ struct HullPlot {
         for i in points.indices {
             let (x, y) = screen(i)
             let bad = unargmaxable.contains(i)
-            out.append("<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(bad ? 5 : 3.5)\" fill=\"\(bad ? "#d62728" : "#222")\"><title>class \(i)\(bad ? " (unargmaxable)" : "")</title></circle>")
+            out.append(
+                "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(bad ? 5 : 3.5)\" fill=\"\(bad ? "#d62728" : "#222")\"><title>class \(i)\(bad ? " (unargmaxable)" : "")</title></circle>"
+            )
             if showLabels {
-                out.append("<text x=\"\(f(x + 6))\" y=\"\(f(y - 6))\" font-size=\"10\" fill=\"\(bad ? "#d62728" : "#555")\">\(i)</text>")
+                out.append(
+                    "<text x=\"\(f(x + 6))\" y=\"\(f(y - 6))\" font-size=\"10\" fill=\"\(bad ? "#d62728" : "#555")\">\(i)</text>"
+                )
             }
         }
         out.append("</g>")
-        out.append("<text x=\"10\" y=\"\(Int(size) + 24)\" font-size=\"11\" fill=\"#d62728\">● unargmaxable (\(unargmaxable.count))</text>")
+        out.append(
+            "<text x=\"10\" y=\"\(Int(size) + 24)\" font-size=\"11\" fill=\"#d62728\">● unargmaxable (\(unargmaxable.count))</text>"
+        )
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"
     }
 
     private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 }

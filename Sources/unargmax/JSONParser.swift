@@ -21,7 +21,9 @@ struct JSONParser {
             var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
             let value = try parser.value()
             parser.skipSpace()
-            guard parser.position == parser.bytes.count else { throw Failure(offset: parser.position, reason: "trailing characters") }
+            guard parser.position == parser.bytes.count else {
+                throw Failure(offset: parser.position, reason: "trailing characters")
+            }
             return value
         }
     }
@@ -43,7 +45,9 @@ struct JSONParser {
     private mutating func value() throws -> JSONValue {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maximumDepth else { throw Failure(offset: position, reason: "nested deeper than \(Self.maximumDepth) levels") }
+        guard depth <= Self.maximumDepth else {
+            throw Failure(offset: position, reason: "nested deeper than \(Self.maximumDepth) levels")
+        }
         skipSpace()
         guard position < bytes.count else { throw Failure(offset: position, reason: "unexpected end") }
         switch bytes[position] {
@@ -51,10 +55,15 @@ struct JSONParser {
             position += 1
             var members: [(String, JSONValue)] = []
             skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+                position += 1
+                return .object(members)
+            }
             repeat {
                 skipSpace()
-                guard case .string(let key) = try value() else { throw Failure(offset: position, reason: "object keys must be strings") }
+                guard case .string(let key) = try value() else {
+                    throw Failure(offset: position, reason: "object keys must be strings")
+                }
                 try expect(UInt8(ascii: ":"))
                 members.append((key, try value()))
                 skipSpace()
@@ -64,7 +73,10 @@ struct JSONParser {
             position += 1
             var items: [JSONValue] = []
             skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .array(items) }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+                position += 1
+                return .array(items)
+            }
             repeat {
                 items.append(try value())
                 skipSpace()
@@ -72,9 +84,15 @@ struct JSONParser {
             return .array(items)
         case UInt8(ascii: "\""):
             return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         default:
             return try number()
         }
@@ -83,14 +101,22 @@ struct JSONParser {
     /// After an element: true for ",", false for the closing bracket.
     private mutating func separator(closing: UInt8) throws -> Bool {
         guard position < bytes.count else { throw Failure(offset: position, reason: "unexpected end") }
-        if bytes[position] == UInt8(ascii: ",") { position += 1; return true }
-        if bytes[position] == closing { position += 1; return false }
+        if bytes[position] == UInt8(ascii: ",") {
+            position += 1
+            return true
+        }
+        if bytes[position] == closing {
+            position += 1
+            return false
+        }
         throw Failure(offset: position, reason: "expected ',' or a closing bracket")
     }
 
     private mutating func literal(_ word: String) throws {
         for byte in word.utf8 {
-            guard position < bytes.count, bytes[position] == byte else { throw Failure(offset: position, reason: "expected \(word)") }
+            guard position < bytes.count, bytes[position] == byte else {
+                throw Failure(offset: position, reason: "expected \(word)")
+            }
             position += 1
         }
     }
@@ -114,8 +140,13 @@ struct JSONParser {
                 case UInt8(ascii: "b"): text.append(0x08)
                 case UInt8(ascii: "f"): text.append(0x0C)
                 case UInt8(ascii: "u"):
-                    guard position + 4 <= bytes.count, let code = UInt32(String(decoding: UnsafeBufferPointer(rebasing: bytes[position..<(position + 4)]), as: UTF8.self), radix: 16),
-                          let scalar = Unicode.Scalar(code) else { throw Failure(offset: position, reason: "bad \\u escape") }
+                    guard position + 4 <= bytes.count,
+                        let code = UInt32(
+                            String(
+                                decoding: UnsafeBufferPointer(rebasing: bytes[position..<(position + 4)]), as: UTF8.self
+                            ), radix: 16),
+                        let scalar = Unicode.Scalar(code)
+                    else { throw Failure(offset: position, reason: "bad \\u escape") }
                     text += Array(String(Character(scalar)).utf8)
                     position += 4
                 default: text.append(escaped)
@@ -143,7 +174,9 @@ struct JSONParser {
             return (value, end.map { $0 - buffer.baseAddress! } ?? 0)
         }
         guard consumed == position - start else { throw Failure(offset: start, reason: "malformed number") }
-        let isInteger = !token.contains { $0 == CChar(UInt8(ascii: ".")) || $0 == CChar(UInt8(ascii: "e")) || $0 == CChar(UInt8(ascii: "E")) }
+        let isInteger = !token.contains {
+            $0 == CChar(UInt8(ascii: ".")) || $0 == CChar(UInt8(ascii: "e")) || $0 == CChar(UInt8(ascii: "E"))
+        }
         if isInteger, let n = Int(exactly: value), abs(value) < 9e15 { return .int(n) }
         return .number(value)
     }

@@ -2,7 +2,9 @@ import Foundation
 
 /// A JSON value whose objects keep their keys in the order written, so reports read top-down
 /// ("schema" first) and diff cleanly. Arrays of scalars print on one line.
-indirect enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral {
+indirect enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral
+{
     case object([(String, JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -22,7 +24,8 @@ indirect enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral
     /// Single-line form.
     var compact: String {
         switch self {
-        case .object(let members): return "{" + members.map { "\(JSONValue.quote($0.0)): \($0.1.compact)" }.joined(separator: ", ") + "}"
+        case .object(let members):
+            return "{" + members.map { "\(JSONValue.quote($0.0)): \($0.1.compact)" }.joined(separator: ", ") + "}"
         case .array(let items): return "[" + items.map(\.compact).joined(separator: ", ") + "]"
         default: return rendered()
         }
@@ -35,9 +38,15 @@ indirect enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral
             if members.isEmpty { return "{}" }
             if !indent.isEmpty, case let line = compact, line.count < 160 { return line }
             let inner = indent + "  "
-            return "{\n" + members.map { "\(inner)\(JSONValue.quote($0.0)): \($0.1.rendered(indent: inner))" }.joined(separator: ",\n") + "\n\(indent)}"
+            return "{\n"
+                + members.map { "\(inner)\(JSONValue.quote($0.0)): \($0.1.rendered(indent: inner))" }.joined(
+                    separator: ",\n") + "\n\(indent)}"
         case .array(let items):
-            if items.allSatisfy({ if case .object = $0 { return false }; if case .array = $0 { return false }; return true }) {
+            if items.allSatisfy({
+                if case .object = $0 { return false }
+                if case .array = $0 { return false }
+                return true
+            }) {
                 return "[" + items.map { $0.rendered() }.joined(separator: ", ") + "]"
             }
             let inner = indent + "  "

@@ -7,12 +7,12 @@ struct PreventCommand: ParsableCommand {
         commandName: "prevent",
         abstract: "Check that unargmaxable classes can be prevented (the paper's Appendix D).",
         discussion: """
-        Makes a seeded random layer and applies the prevention: without bias, every weight vector is
-        normalised to unit length (all points on a sphere, so every class is a hull vertex); with bias,
-        b_i = −½‖w_i‖² (then y_i = −½‖x − w_i‖² + ½‖x‖², so class i wins at x = w_i). Runs the detectors
-        and exits with status 1 if any class is unargmaxable or undecided — which must happen with
-        --do-not-prevent in low dimension.
-        """
+            Makes a seeded random layer and applies the prevention: without bias, every weight vector is
+            normalised to unit length (all points on a sphere, so every class is a hull vertex); with bias,
+            b_i = −½‖w_i‖² (then y_i = −½‖x − w_i‖² + ½‖x‖², so class i wins at x = w_i). Runs the detectors
+            and exits with status 1 if any class is unargmaxable or undecided — which must happen with
+            --do-not-prevent in low dimension.
+            """
     )
 
     @Option(name: .customLong("classes"), help: "Number of classes |C|.")
@@ -35,7 +35,8 @@ struct PreventCommand: ParsableCommand {
     }
 
     func run() throws {
-        let random = RandomLayerArrays(classes: classes, dimension: dimension, bias: bias, distribution: .normal, seed: seed)
+        let random = RandomLayerArrays(
+            classes: classes, dimension: dimension, bias: bias, distribution: .normal, seed: seed)
         var weights = random.weights
         var biases = random.bias
         if !doNotPrevent {
@@ -53,13 +54,14 @@ struct PreventCommand: ParsableCommand {
         let layer = try SoftmaxLayer(weights: weights, classes: classes, dimension: dimension, bias: biases)
         let report = UnargmaxableDetector.detect(layer)
         let failing = report.count(.unargmaxable) + report.count(.undecided)
-        print("""
-        prevention:    \(doNotPrevent ? "off" : (bias ? "b_i = −½‖w_i‖²" : "unit-norm rows")) (\(classes) classes, d = \(dimension), \(bias ? "bias" : "no bias"), seed \(seed))
-        argmaxable:    \(report.count(.argmaxable))
-        unargmaxable:  \(report.count(.unargmaxable)) — \(CommandSupport.indexList(report.indices(.unargmaxable)))
-        undecided:     \(report.count(.undecided))
-        result:        \(failing == 0 ? "PASS: every class can be predicted" : "FAIL: some classes can never be predicted")
-        """)
+        print(
+            """
+            prevention:    \(doNotPrevent ? "off" : (bias ? "b_i = −½‖w_i‖²" : "unit-norm rows")) (\(classes) classes, d = \(dimension), \(bias ? "bias" : "no bias"), seed \(seed))
+            argmaxable:    \(report.count(.argmaxable))
+            unargmaxable:  \(report.count(.unargmaxable)) — \(CommandSupport.indexList(report.indices(.unargmaxable)))
+            undecided:     \(report.count(.undecided))
+            result:        \(failing == 0 ? "PASS: every class can be predicted" : "FAIL: some classes can never be predicted")
+            """)
         if failing > 0 { throw ExitCode(1) }
     }
 }

@@ -35,7 +35,8 @@ final class ProgressBar: @unchecked Sendable {
             lastDraw = Date()
             let width = 30, filled = event.total > 0 ? width * event.done / event.total : width
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            let line = String(format: "\r%@ %@ %d/%d classes  %.0f/s  ETA %.0fs ", label, bar, event.done, event.total, rate, eta)
+            let line = String(
+                format: "\r%@ %@ %d/%d classes  %.0f/s  ETA %.0fs ", label, bar, event.done, event.total, rate, eta)
             FileHandle.standardError.write(Data(line.utf8))
             if event.done == event.total { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
@@ -43,7 +44,12 @@ final class ProgressBar: @unchecked Sendable {
             let decile = event.total > 0 ? 10 * event.done / event.total : 10
             guard decile > lastDecile, event.done == event.total || elapsed > 1 else { return }
             lastDecile = decile
-            FileHandle.standardError.write(Data(String(format: "%@: %d/%d classes (%.1f s)\n", label.trimmingCharacters(in: .whitespaces), event.done, event.total, elapsed).utf8))
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "%@: %d/%d classes (%.1f s)\n", label.trimmingCharacters(in: .whitespaces), event.done,
+                        event.total, elapsed
+                    ).utf8))
         }
     }
 }

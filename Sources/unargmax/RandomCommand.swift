@@ -9,12 +9,12 @@ struct RandomCommand: ParsableCommand {
         commandName: "random",
         abstract: "Make a seeded random layer and report which classes are unargmaxable (Qhull ground truth).",
         discussion: """
-        The sanity check of the original tool (stollen_random): a reproducible random layer, its exact
-        verdicts from Qhull (for d < 10), optionally saved as .npz and drawn as SVG (d = 2 or 3).
+            The sanity check of the original tool (stollen_random): a reproducible random layer, its exact
+            verdicts from Qhull (for d < 10), optionally saved as .npz and drawn as SVG (d = 2 or 3).
 
-          unargmax random --classes 20 --dim 2 --seed 1 --plot hull.svg
-          unargmax random --classes 300 --dim 8 --seed 3 --bias --save layer.npz --format json
-        """
+              unargmax random --classes 20 --dim 2 --seed 1 --plot hull.svg
+              unargmax random --classes 300 --dim 8 --seed 3 --bias --save layer.npz --format json
+            """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
@@ -58,15 +58,18 @@ struct RandomCommand: ParsableCommand {
     func validate() throws {
         guard classes >= 1 else { throw ValidationError("--classes must be at least 1.") }
         guard dimension >= 1 else { throw ValidationError("--dim must be at least 1.") }
-        guard classes.multipliedReportingOverflow(by: dimension).overflow == false, classes * dimension <= 1 << 28 else {
+        guard classes.multipliedReportingOverflow(by: dimension).overflow == false, classes * dimension <= 1 << 28
+        else {
             throw ValidationError("--classes × --dim is too large for a random layer (at most 2^28 weights, 1 GiB).")
         }
         if plot != nil && !(2...3).contains(dimension) { throw ValidationError("--plot draws d = 2 or 3 only.") }
     }
 
     func run() throws {
-        let layer = RandomLayerArrays(classes: classes, dimension: dimension, bias: bias, distribution: distribution, seed: seed)
-        let arrays = try LayerArrays(weights: FloatMatrix(rows: classes, columns: dimension, values: layer.weights), bias: layer.bias)
+        let layer = RandomLayerArrays(
+            classes: classes, dimension: dimension, bias: bias, distribution: distribution, seed: seed)
+        let arrays = try LayerArrays(
+            weights: FloatMatrix(rows: classes, columns: dimension, values: layer.weights), bias: layer.bias)
         if let save { try arrays.writeNPZ(to: save) }
         let hullDimension = dimension + (bias ? 1 : 0)
         let qhullRuns = forceQhull || QhullBudget.allows(points: classes, dimension: hullDimension)
@@ -75,19 +78,28 @@ struct RandomCommand: ParsableCommand {
         let comparison = noDetectors ? nil : try compareDetectors(arrays, truth: truth)
         switch format {
         case .json:
-            let qhull: JSONValue = truth.map { .object([("unargmaxable", .ints($0.unargmaxable)), ("vertices", .ints($0.argmaxable))]) } ?? .null
+            let qhull: JSONValue =
+                truth.map { .object([("unargmaxable", .ints($0.unargmaxable)), ("vertices", .ints($0.argmaxable))]) }
+                ?? .null
             let report: JSONValue = .object([
                 ("classes", .int(classes)), ("dimension", .int(dimension)), ("bias", .bool(bias)),
-                ("seed", seed <= UInt64(Int.max) ? .int(Int(seed)) : .string(String(seed))), ("distribution", .string(distribution.rawValue)), ("qhull", qhull),
+                ("seed", seed <= UInt64(Int.max) ? .int(Int(seed)) : .string(String(seed))),
+                ("distribution", .string(distribution.rawValue)), ("qhull", qhull),
                 ("detectors", comparison.map { $0.json } ?? .null),
             ])
             print(report.rendered())
         case .text:
-            var lines = ["random layer:  \(classes) classes, d = \(dimension), \(bias ? "with bias" : "no bias"), \(distribution.rawValue), seed \(seed)"]
+            var lines = [
+                "random layer:  \(classes) classes, d = \(dimension), \(bias ? "with bias" : "no bias"), \(distribution.rawValue), seed \(seed)"
+            ]
             if let truth {
-                lines.append("qhull:         \(truth.unargmaxable.count) unargmaxable — \(CommandSupport.indexList(truth.unargmaxable))")
+                lines.append(
+                    "qhull:         \(truth.unargmaxable.count) unargmaxable — \(CommandSupport.indexList(truth.unargmaxable))"
+                )
             } else {
-                lines.append("qhull:         skipped (\(classes) points in \(hullDimension) dimensions is beyond its budget; --force-qhull runs it)")
+                lines.append(
+                    "qhull:         skipped (\(classes) points in \(hullDimension) dimensions is beyond its budget; --force-qhull runs it)"
+                )
             }
             if let comparison { lines += comparison.lines }
             if let save { lines.append("saved:         \(save)") }
@@ -107,7 +119,9 @@ struct RandomCommand: ParsableCommand {
 
         static func score(_ predicted: [Int], _ truth: [Int]) -> (precision: Double, recall: Double) {
             let hits = Double(Set(predicted).intersection(truth).count)
-            return (predicted.isEmpty ? 1 : hits / Double(predicted.count), truth.isEmpty ? 1 : hits / Double(truth.count))
+            return (
+                predicted.isEmpty ? 1 : hits / Double(predicted.count), truth.isEmpty ? 1 : hits / Double(truth.count)
+            )
         }
 
         func entry(_ predicted: [Int]) -> JSONValue {
@@ -120,17 +134,23 @@ struct RandomCommand: ParsableCommand {
         }
 
         var json: JSONValue {
-            .object([("approximate", entry(approximate)), ("exact", entry(exact)), ("undecided", .ints(undecided)), ("seconds", .number(seconds))])
+            .object([
+                ("approximate", entry(approximate)), ("exact", entry(exact)), ("undecided", .ints(undecided)),
+                ("seconds", .number(seconds)),
+            ])
         }
 
         var lines: [String] {
             func describe(_ predicted: [Int]) -> String {
                 guard let truth else { return "\(predicted.count) unargmaxable" }
                 let (p, r) = Self.score(predicted, truth)
-                return String(format: "%d unargmaxable, precision %.1f%%, recall %.1f%%", predicted.count, 100 * p, 100 * r)
+                return String(
+                    format: "%d unargmaxable, precision %.1f%%, recall %.1f%%", predicted.count, 100 * p, 100 * r)
             }
-            var out = ["approximate:   \(describe(approximate)) (classes braid reflect could not clear)",
-                       "exact:         \(describe(exact))"]
+            var out = [
+                "approximate:   \(describe(approximate)) (classes braid reflect could not clear)",
+                "exact:         \(describe(exact))",
+            ]
             if !undecided.isEmpty { out.append("undecided:     \(CommandSupport.indexList(undecided))") }
             return out
         }
@@ -143,9 +163,10 @@ struct RandomCommand: ParsableCommand {
         let report = UnargmaxableDetector.detect(SoftmaxLayer(arrays), options: options)
         // Qhull answers the unbounded question; with a box its answer is not the reference.
         let reference = box == nil ? truth?.unargmaxable : nil
-        return DetectorComparison(approximate: report.results.filter { $0.stage != .approximate }.map(\.index),
-                                  exact: report.indices(.unargmaxable), undecided: report.indices(.undecided),
-                                  truth: reference, seconds: report.seconds)
+        return DetectorComparison(
+            approximate: report.results.filter { $0.stage != .approximate }.map(\.index),
+            exact: report.indices(.unargmaxable), undecided: report.indices(.undecided),
+            truth: reference, seconds: report.seconds)
     }
 
     /// The weight vectors with the edges of the hull that decides the verdicts: conv{w_i} without
@@ -163,15 +184,21 @@ struct RandomCommand: ParsableCommand {
             for facet in hull.facets { edges.formUnion(pairs(facet.vertices)) }
         }
         let points = (0..<classes).map { Array(weights[($0 * dimension)..<(($0 + 1) * dimension)]) }
-        let title = "\(classes) classes, d = \(dimension), \(bias ? "bias" : "no bias"), seed \(seed): \(truth.unargmaxable.count) unargmaxable"
-        let plot = HullPlot(points: points, edges: edges.sorted { $0.lexicographicallyPrecedes($1) }.map { ($0[0], $0[1]) },
-                            unargmaxable: Set(truth.unargmaxable), title: title)
+        let title =
+            "\(classes) classes, d = \(dimension), \(bias ? "bias" : "no bias"), seed \(seed): \(truth.unargmaxable.count) unargmaxable"
+        let plot = HullPlot(
+            points: points, edges: edges.sorted { $0.lexicographicallyPrecedes($1) }.map { ($0[0], $0[1]) },
+            unargmaxable: Set(truth.unargmaxable), title: title)
         try AtomicFileWriter.write(plot.svg(), to: path)
     }
 
     private func pairs(_ vertices: [Int]) -> [[Int]] {
         var out: [[Int]] = []
-        for i in vertices.indices { for j in vertices.indices where i < j { out.append([min(vertices[i], vertices[j]), max(vertices[i], vertices[j])]) } }
+        for i in vertices.indices {
+            for j in vertices.indices where i < j {
+                out.append([min(vertices[i], vertices[j]), max(vertices[i], vertices[j])])
+            }
+        }
         return out
     }
 }

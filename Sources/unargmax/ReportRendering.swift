@@ -9,23 +9,38 @@ enum ReportRendering {
         switch domain {
         case .box(let r): return .object([("kind", "box"), ("radius", .number(r))])
         case .unbounded: return .object([("kind", "unbounded")])
-        case let .bounds(lower, upper): return .object([("kind", "bounds"), ("lower", .numbers(lower)), ("upper", .numbers(upper))])
+        case let .bounds(lower, upper):
+            return .object([("kind", "bounds"), ("lower", .numbers(lower)), ("upper", .numbers(upper))])
         }
     }
 
     static func json(_ report: ArgmaxabilityReport, layerPath: String) -> String {
         let classes: [JSONValue] = report.results.map { r in
-            .object([("index", .int(r.index)), ("verdict", .string(r.verdict.rawValue)), ("steps", .int(r.steps)),
-                     ("margin", .object([("lower", .number(r.margin.lower)), ("upper", .number(r.margin.upper))])),
-                     ("stage", .string(r.stage.rawValue))])
+            .object([
+                ("index", .int(r.index)), ("verdict", .string(r.verdict.rawValue)), ("steps", .int(r.steps)),
+                ("margin", .object([("lower", .number(r.margin.lower)), ("upper", .number(r.margin.upper))])),
+                ("stage", .string(r.stage.rawValue)),
+            ])
         }
         let value: JSONValue = .object([
             ("schema", "unargmaxable.report/1"),
             ("generator", .string("unargmax \(Unargmax.version)")),
-            ("layer", .object([("path", .string(layerPath)), ("classes", .int(report.classes)), ("dimension", .int(report.dimension)), ("bias", .bool(report.hasBias))])),
+            (
+                "layer",
+                .object([
+                    ("path", .string(layerPath)), ("classes", .int(report.classes)),
+                    ("dimension", .int(report.dimension)), ("bias", .bool(report.hasBias)),
+                ])
+            ),
             ("domain", domain(report.domain)),
-            ("summary", .object([("argmaxable", .int(report.count(.argmaxable))), ("unargmaxable", .int(report.count(.unargmaxable))),
-                                 ("undecided", .int(report.count(.undecided))), ("seconds", .number(report.seconds))])),
+            (
+                "summary",
+                .object([
+                    ("argmaxable", .int(report.count(.argmaxable))),
+                    ("unargmaxable", .int(report.count(.unargmaxable))),
+                    ("undecided", .int(report.count(.undecided))), ("seconds", .number(report.seconds)),
+                ])
+            ),
             ("classes", .array(classes)),
         ])
         return value.rendered()
@@ -33,9 +48,10 @@ enum ReportRendering {
 
     static func csv(_ report: ArgmaxabilityReport) -> String {
         func number(_ x: Double) -> String { x.isFinite ? "\(x)" : (x > 0 ? "inf" : "-inf") }
-        return "index,verdict,steps,margin_lower,margin_upper,stage\n" + report.results.map {
-            "\($0.index),\($0.verdict.rawValue),\($0.steps),\(number($0.margin.lower)),\(number($0.margin.upper)),\($0.stage.rawValue)"
-        }.joined(separator: "\n")
+        return "index,verdict,steps,margin_lower,margin_upper,stage\n"
+            + report.results.map {
+                "\($0.index),\($0.verdict.rawValue),\($0.steps),\(number($0.margin.lower)),\(number($0.margin.upper)),\($0.stage.rawValue)"
+            }.joined(separator: "\n")
     }
 
     static func text(_ report: ArgmaxabilityReport, layerPath: String) -> String {
@@ -53,7 +69,9 @@ enum ReportRendering {
             "argmaxable:    \(report.count(.argmaxable)) (\(approximate) by braid reflect, \(report.count(.argmaxable) - approximate) by the exact LP)",
             "unargmaxable:  \(unargmaxable.count) — \(CommandSupport.indexList(unargmaxable))",
         ]
-        if !undecided.isEmpty { lines.append("undecided:     \(undecided.count) — \(CommandSupport.indexList(undecided))") }
+        if !undecided.isEmpty {
+            lines.append("undecided:     \(undecided.count) — \(CommandSupport.indexList(undecided))")
+        }
         lines.append(String(format: "time:          %.3f s", report.seconds))
         return lines.joined(separator: "\n")
     }

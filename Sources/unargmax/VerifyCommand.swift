@@ -8,13 +8,13 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Re-check a certificates file against its layer, without running the detectors.",
         discussion: """
-        Witnesses are evaluated against every class with rigorous floating-point error bounds (or in exact
-        rational arithmetic with --exact); multipliers are always checked exactly. Exits 1 if any
-        certificate fails.
+            Witnesses are evaluated against every class with rigorous floating-point error bounds (or in exact
+            rational arithmetic with --exact); multipliers are always checked exactly. Exits 1 if any
+            certificate fails.
 
-          unargmax check layer.npz --certificates proof.json
-          unargmax verify layer.npz proof.json
-        """
+              unargmax check layer.npz --certificates proof.json
+              unargmax verify layer.npz proof.json
+            """
     )
 
     @Argument(help: "The layer file the certificates are for.")
@@ -65,14 +65,20 @@ struct CertificatesFile {
 
     init(path: String) throws {
         func fail(_ why: String) -> CommandFailure { CommandFailure("\(path): \(why)") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw fail("No such file (or not readable)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw fail("No such file (or not readable)")
+        }
         let root: JSONValue
         do { root = try JSONParser.parse(data) } catch { throw fail("\(error)") }
-        guard root["schema"]?.stringValue == "unargmaxable.certificates/1" else { throw fail("schema is not unargmaxable.certificates/1") }
+        guard root["schema"]?.stringValue == "unargmaxable.certificates/1" else {
+            throw fail("schema is not unargmaxable.certificates/1")
+        }
         guard let domain = root["domain"], let kind = domain["kind"]?.stringValue else { throw fail("has no domain") }
         switch kind {
         case "box":
-            guard let radius = domain["radius"]?.doubleValue, radius > 0 else { throw fail("box domain without a positive radius") }
+            guard let radius = domain["radius"]?.doubleValue, radius > 0 else {
+                throw fail("box domain without a positive radius")
+            }
             self.domain = .box(radius: radius)
         case "unbounded": self.domain = .unbounded
         default: throw fail("unsupported domain kind '\(kind)'")
@@ -86,9 +92,13 @@ struct CertificatesFile {
                 guard x.count == witness.count else { throw fail("class \(index): the witness must be numbers") }
                 return (index, .witness(x))
             }
-            if let m = entry["multipliers"], let indices = m["indices"]?.arrayValue, let weights = m["weights"]?.arrayValue {
+            if let m = entry["multipliers"], let indices = m["indices"]?.arrayValue,
+                let weights = m["weights"]?.arrayValue
+            {
                 let i = indices.compactMap(\.intValue), w = weights.compactMap(\.doubleValue)
-                guard i.count == indices.count, w.count == weights.count else { throw fail("class \(index): malformed multipliers") }
+                guard i.count == indices.count, w.count == weights.count else {
+                    throw fail("class \(index): malformed multipliers")
+                }
                 let exact = m["exact"]?.arrayValue.map { $0.compactMap(\.stringValue) }
                 return (index, .multipliers(indices: i, weights: w, exact: exact))
             }

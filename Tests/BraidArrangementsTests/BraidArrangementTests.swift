@@ -18,7 +18,9 @@ struct Values {
 
 @Suite("Braid arrangements")
 struct BraidArrangementTests {
-    @Test("enumerated regions of random layers equal the exact counts", arguments: [(3, 1), (4, 2), (5, 2), (5, 3), (6, 2), (6, 3), (7, 3)])
+    @Test(
+        "enumerated regions of random layers equal the exact counts",
+        arguments: [(3, 1), (4, 2), (5, 2), (5, 3), (6, 2), (6, 3), (7, 3)])
     func enumerationMatchesCount(shape: (classes: Int, dimension: Int)) {
         for bias in [false, true] {
             var values = Values(state: UInt64(shape.classes * 100 + shape.dimension + (bias ? 7 : 0)))
@@ -26,7 +28,8 @@ struct BraidArrangementTests {
             let b = bias ? (0..<shape.classes).map { _ in values.next() } : nil
             let arrangement = BraidArrangement(weights: w, bias: b, classes: shape.classes, dimension: shape.dimension)
             let (rankings, undetermined) = arrangement.enumerateRankings()
-            let expected = FeasibleRankings.count(classes: shape.classes, dimension: shape.dimension, bias: bias).regions
+            let expected = FeasibleRankings.count(classes: shape.classes, dimension: shape.dimension, bias: bias)
+                .regions
             #expect(undetermined == 0)
             #expect(BigInt(rankings.count) == expected, "C=\(shape.classes) d=\(shape.dimension) bias=\(bias)")
             #expect(Set(rankings.map { $0.description }).count == rankings.count)
@@ -39,7 +42,10 @@ struct BraidArrangementTests {
         let w = (0..<(6 * 3)).map { _ in values.next() }
         let arrangement = BraidArrangement(weights: w, classes: 6, dimension: 3)
         for ranking in arrangement.enumerateRankings().rankings {
-            guard case .feasible(let x, _) = arrangement.feasibility(of: ranking) else { Issue.record("not feasible: \(ranking)"); continue }
+            guard case .feasible(let x, _) = arrangement.feasibility(of: ranking) else {
+                Issue.record("not feasible: \(ranking)")
+                continue
+            }
             #expect(arrangement.ranking(at: x) == ranking)
         }
     }
@@ -51,7 +57,10 @@ struct BraidArrangementTests {
         #expect(rankings.count == 2)
         #expect(rankings.contains([1, 0, 3, 2]) && rankings.contains([2, 3, 0, 1]))
         #expect(arrangement.feasibility(of: [0, 1, 2, 3]) != .feasible(witness: [], smallestGap: 0))
-        if case .infeasible = arrangement.feasibility(of: [0, 1, 2, 3]) {} else { Issue.record("[0,1,2,3] must be infeasible") }
+        if case .infeasible = arrangement.feasibility(of: [0, 1, 2, 3]) {
+        } else {
+            Issue.record("[0,1,2,3] must be infeasible")
+        }
     }
 
     @Test("a box removes bounded regions that need large inputs")

@@ -24,7 +24,9 @@ struct ConvexHullTests {
         for facet in hull.facets { #expect(abs(norm(facet.normal) - 1) < 1e-12) }
     }
 
-    @Test("random hulls: every point satisfies every facet; vertices lie on facets; others are not vertices", arguments: 2...7)
+    @Test(
+        "random hulls: every point satisfies every facet; vertices lie on facets; others are not vertices",
+        arguments: 2...7)
     func randomProperties(dimension: Int) throws {
         var random = Points(state: UInt64(dimension))
         let count = 40 + 10 * dimension
@@ -97,7 +99,10 @@ struct ConvexHullTests {
 
     @Test("hulls computed concurrently on several threads equal the sequential ones")
     func concurrent() throws {
-        let inputs = (0..<16).map { seed -> [Double] in var r = Points(state: UInt64(seed + 1000)); return r.make(200, 4) }
+        let inputs = (0..<16).map { seed -> [Double] in
+            var r = Points(state: UInt64(seed + 1000))
+            return r.make(200, 4)
+        }
         let sequential = try inputs.map { try ConvexHull(points: $0, count: 200, dimension: 4).vertices }
         let results = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: inputs.count)
         results.initialize(repeating: [])
@@ -114,13 +119,15 @@ struct ConvexHullTests {
 struct ArgmaxGroundTruthTests {
     @Test("the paper's Figure 1: four classes in d = 2, the interior one is unargmaxable")
     func figureOne() throws {
-        let truth = try ArgmaxGroundTruth.withoutBias(weights: [0, 2, -2, -1, 2, -1, 0.1, 0.2] as [Double], classes: 4, dimension: 2)
+        let truth = try ArgmaxGroundTruth.withoutBias(
+            weights: [0, 2, -2, -1, 2, -1, 0.1, 0.2] as [Double], classes: 4, dimension: 2)
         #expect(truth.unargmaxable == [3] && truth.argmaxable == [0, 1, 2])
     }
 
     @Test("duplicated rows are both unargmaxable (they always tie)")
     func duplicateRows() throws {
-        let truth = try ArgmaxGroundTruth.withoutBias(weights: [0, 0, 3, 1, 4, 0, 0, 4, 3, 1, 2, 0] as [Double], classes: 6, dimension: 2)
+        let truth = try ArgmaxGroundTruth.withoutBias(
+            weights: [0, 0, 3, 1, 4, 0, 0, 4, 3, 1, 2, 0] as [Double], classes: 6, dimension: 2)
         #expect(truth.unargmaxable == [1, 4, 5])
     }
 
@@ -128,13 +135,18 @@ struct ArgmaxGroundTruthTests {
     func biasLifts() throws {
         let w: [Double] = [1, 0, -1, 0, 0, 1, 0, -1, 0, 0]
         #expect(try ArgmaxGroundTruth.withoutBias(weights: w, classes: 5, dimension: 2).unargmaxable == [4])
-        #expect(try ArgmaxGroundTruth.withBias(weights: w, bias: [0, 0, 0, 0, 5], classes: 5, dimension: 2).unargmaxable == [])
-        #expect(try ArgmaxGroundTruth.withBias(weights: w, bias: [0, 0, 0, 0, -5], classes: 5, dimension: 2).unargmaxable == [4])
+        #expect(
+            try ArgmaxGroundTruth.withBias(weights: w, bias: [0, 0, 0, 0, 5], classes: 5, dimension: 2).unargmaxable
+                == [])
+        #expect(
+            try ArgmaxGroundTruth.withBias(weights: w, bias: [0, 0, 0, 0, -5], classes: 5, dimension: 2).unargmaxable
+                == [4])
     }
 
     @Test("same weights, different bias: only the larger bias can win")
     func sameWeights() throws {
-        let truth = try ArgmaxGroundTruth.withBias(weights: [1, 1, 1, 1, -1, 0] as [Double], bias: [0, 1, 0], classes: 3, dimension: 2)
+        let truth = try ArgmaxGroundTruth.withBias(
+            weights: [1, 1, 1, 1, -1, 0] as [Double], bias: [0, 1, 0], classes: 3, dimension: 2)
         #expect(truth.unargmaxable == [0])
     }
 
@@ -146,8 +158,13 @@ struct ArgmaxGroundTruthTests {
         let a = (0..<dimension).map { _ in random.next() }
         let affine = (0..<count).map { i in 0.25 + (0..<dimension).map { w[i * dimension + $0] * a[$0] }.reduce(0, +) }
         let plain = try ArgmaxGroundTruth.withoutBias(weights: w, classes: count, dimension: dimension)
-        #expect(try ArgmaxGroundTruth.withBias(weights: w, bias: affine, classes: count, dimension: dimension).unargmaxable == plain.unargmaxable)
-        #expect(try ArgmaxGroundTruth.withBias(weights: w, bias: Array(repeating: 3, count: count), classes: count, dimension: dimension).unargmaxable == plain.unargmaxable)
+        #expect(
+            try ArgmaxGroundTruth.withBias(weights: w, bias: affine, classes: count, dimension: dimension).unargmaxable
+                == plain.unargmaxable)
+        #expect(
+            try ArgmaxGroundTruth.withBias(
+                weights: w, bias: Array(repeating: 3, count: count), classes: count, dimension: dimension
+            ).unargmaxable == plain.unargmaxable)
     }
 
     @Test("with bias, d = 1: brute force over the real line agrees", arguments: 0..<20)
@@ -158,7 +175,9 @@ struct ArgmaxGroundTruthTests {
         let count = 12
         let w = random.make(count, 1), b = random.make(count, 1)
         var crossings: [Double] = []
-        for i in 0..<count { for j in (i + 1)..<count where w[i] != w[j] { crossings.append((b[j] - b[i]) / (w[i] - w[j])) } }
+        for i in 0..<count {
+            for j in (i + 1)..<count where w[i] != w[j] { crossings.append((b[j] - b[i]) / (w[i] - w[j])) }
+        }
         crossings.sort()
         var probes = [crossings.first! - 1e3, crossings.last! + 1e3]
         for k in 0..<(crossings.count - 1) { probes.append((crossings[k] + crossings[k + 1]) / 2) }
@@ -173,8 +192,13 @@ struct ArgmaxGroundTruthTests {
 
     @Test("one class is always argmaxable; two identical classes never are")
     func smallCases() throws {
-        #expect(try ArgmaxGroundTruth.withoutBias(weights: [1, 2] as [Double], classes: 1, dimension: 2).unargmaxable == [])
-        #expect(try ArgmaxGroundTruth.withBias(weights: [1, 2] as [Double], bias: [0], classes: 1, dimension: 2).unargmaxable == [])
-        #expect(try ArgmaxGroundTruth.withoutBias(weights: [1, 2, 1, 2] as [Double], classes: 2, dimension: 2).unargmaxable == [0, 1])
+        #expect(
+            try ArgmaxGroundTruth.withoutBias(weights: [1, 2] as [Double], classes: 1, dimension: 2).unargmaxable == [])
+        #expect(
+            try ArgmaxGroundTruth.withBias(weights: [1, 2] as [Double], bias: [0], classes: 1, dimension: 2)
+                .unargmaxable == [])
+        #expect(
+            try ArgmaxGroundTruth.withoutBias(weights: [1, 2, 1, 2] as [Double], classes: 2, dimension: 2).unargmaxable
+                == [0, 1])
     }
 }

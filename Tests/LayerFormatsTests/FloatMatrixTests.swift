@@ -3,7 +3,9 @@ import Testing
 
 @Suite("FloatMatrix")
 struct FloatMatrixTests {
-    @Test("transposed matches the definition, for shapes around the tile size", arguments: [(1, 1), (1, 70), (70, 1), (31, 33), (64, 64), (100, 37)])
+    @Test(
+        "transposed matches the definition, for shapes around the tile size",
+        arguments: [(1, 1), (1, 70), (70, 1), (31, 33), (64, 64), (100, 37)])
     func transpose(rows: Int, columns: Int) {
         let matrix = FloatMatrix(rows: rows, columns: columns, values: (0..<(rows * columns)).map(Float.init))
         let t = matrix.transposed()

@@ -4,14 +4,17 @@ import Testing
 
 @Suite(".npz archives")
 struct NPZArchiveTests {
-    @Test("np.savez and np.savez_compressed archives, every dtype and memory order", arguments: ["<f2", "<f4", ">f4", "<f8"])
+    @Test(
+        "np.savez and np.savez_compressed archives, every dtype and memory order",
+        arguments: ["<f2", "<f4", ">f4", "<f8"])
     func numpyArchives(dtype: String) throws {
         let dir = temporaryDirectory()
-        try python("""
-        W = \(numpyReference(9, 4)).astype('\(dtype)')
-        for save, name in [(np.savez, 's'), (np.savez_compressed, 'z')]:
-            save('\(dir)/%s.npz' % name, W=W, F=np.asfortranarray(W), b=np.arange(9).astype('\(dtype)'))
-        """)
+        try python(
+            """
+            W = \(numpyReference(9, 4)).astype('\(dtype)')
+            for save, name in [(np.savez, 's'), (np.savez_compressed, 'z')]:
+                save('\(dir)/%s.npz' % name, W=W, F=np.asfortranarray(W), b=np.arange(9).astype('\(dtype)'))
+            """)
         for name in ["s", "z"] {
             let archive = try NPZArchive(path: "\(dir)/\(name).npz")
             #expect(archive.names == ["W", "F", "b"])
@@ -22,21 +25,24 @@ struct NPZArchiveTests {
         }
     }
 
-    @Test("what we write, numpy reads (plain and ZIP64 records), and we read it back in place", arguments: [false, true])
+    @Test(
+        "what we write, numpy reads (plain and ZIP64 records), and we read it back in place", arguments: [false, true])
     func writtenForNumpy(zip64: Bool) throws {
         let dir = temporaryDirectory()
         let weights = FloatMatrix(rows: 50, columns: 7, values: (0..<350).map { Float($0) / 8 - 20 })
         let bias = (0..<50).map { Float($0) * -0.5 }
         let path = "\(dir)/out.npz"
-        try NPZArchive.write([.init(name: "W", matrix: weights), .init(name: "b", vector: bias), .init(name: "päd", vector: [])],
-                             to: path, forceZIP64: zip64)
-        let report = try python("""
-        import zipfile
-        z = np.load('\(path)')
-        W = np.arange(350, dtype=np.float32).reshape(50, 7) / 8 - 20
-        print(sorted(z.files), z['W'].dtype, z['W'].shape, bool((z['W'] == W).all()), float(z['b'].sum()), z['päd'].shape,
-              zipfile.ZipFile('\(path)').testzip(), zipfile.ZipFile('\(path)').infolist()[0].file_size)
-        """)
+        try NPZArchive.write(
+            [.init(name: "W", matrix: weights), .init(name: "b", vector: bias), .init(name: "päd", vector: [])],
+            to: path, forceZIP64: zip64)
+        let report = try python(
+            """
+            import zipfile
+            z = np.load('\(path)')
+            W = np.arange(350, dtype=np.float32).reshape(50, 7) / 8 - 20
+            print(sorted(z.files), z['W'].dtype, z['W'].shape, bool((z['W'] == W).all()), float(z['b'].sum()), z['päd'].shape,
+                  zipfile.ZipFile('\(path)').testzip(), zipfile.ZipFile('\(path)').infolist()[0].file_size)
+            """)
         #expect(report == "['W', 'b', 'päd'] float32 (50, 7) True -612.5 (0,) None 1528")
         let archive = try NPZArchive(path: path)
         let back = try #require(try archive.array(named: "W")).matrix()
@@ -54,7 +60,8 @@ struct NPZArchiveTests {
     @Test("numpy's own (unaligned) entries are copied once; compressed ones are viewed in the inflated buffer")
     func copiesOnlyWhenNeeded() throws {
         let dir = temporaryDirectory()
-        try python("W = np.ones((300, 64), '<f4'); np.savez('\(dir)/s.npz', W=W); np.savez_compressed('\(dir)/z.npz', W=W)")
+        try python(
+            "W = np.ones((300, 64), '<f4'); np.savez('\(dir)/s.npz', W=W); np.savez_compressed('\(dir)/z.npz', W=W)")
         let stored = try #require(try NPZArchive(path: "\(dir)/s.npz").array(named: "W"))
         #expect(Int(bitPattern: stored.data.bytes.baseAddress) % 4 != 0, "numpy does not align zip entries")
         #expect(try !stored.matrix().isMemoryMapped)
@@ -66,7 +73,9 @@ struct NPZArchiveTests {
     func hostileDirectories() throws {
         let dir = temporaryDirectory()
         let path = "\(dir)/good.npz"
-        try NPZArchive.write([.init(name: "W", matrix: FloatMatrix(rows: 2, columns: 2, values: [1, 2, 3, 4]))], to: path, forceZIP64: true)
+        try NPZArchive.write(
+            [.init(name: "W", matrix: FloatMatrix(rows: 2, columns: 2, values: [1, 2, 3, 4]))], to: path,
+            forceZIP64: true)
         let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         // Offsets of the records in our ZIP64 layout: end record last (22 bytes), locator before it (20),
         // ZIP64 end record before that (56), central directory (46 + 5 + 28) before that.
@@ -98,14 +107,17 @@ struct NPZArchiveTests {
             try write(bytes, to: bad)
             #expect(loadError(bad) != nil, "\(label)")
         }
-        #expect(loadError("\(dir)/compression method 12.npz") == .unsupportedCompression("method 12 (numpy writes 0, stored, or 8, deflate)"))
+        #expect(
+            loadError("\(dir)/compression method 12.npz")
+                == .unsupportedCompression("method 12 (numpy writes 0, stored, or 8, deflate)"))
         #expect(try LayerArrays.load(path: path).weights.values == [1, 2, 3, 4], "the unpatched file is fine")
     }
 
     @Test("corrupt deflate streams and CRC mismatches are errors, not hangs or wrong data")
     func corruptCompressedEntries() throws {
         let dir = temporaryDirectory()
-        try python("np.savez_compressed('\(dir)/z.npz', W=np.random.default_rng(1).normal(size=(64, 16)).astype('<f4'))")
+        try python(
+            "np.savez_compressed('\(dir)/z.npz', W=np.random.default_rng(1).normal(size=(64, 16)).astype('<f4'))")
         let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(dir)/z.npz")))
         let original = try LayerArrays.load(path: "\(dir)/z.npz").weights
         // Flip one bit at a time inside the compressed data: each flip is an error, or (if the

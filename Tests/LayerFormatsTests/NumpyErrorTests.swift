@@ -34,7 +34,9 @@ struct NumpyErrorTests {
     @Test("missing, empty, a directory, not numpy at all")
     func notAFile() throws {
         #expect(loadError("\(dir)/missing.npy") == .missingFile)
-        #expect(throws: LayerFormatError("\(dir)/missing.npy", .missingFile)) { try NumpyArray.read(path: "\(dir)/missing.npy") }
+        #expect(throws: LayerFormatError("\(dir)/missing.npy", .missingFile)) {
+            try NumpyArray.read(path: "\(dir)/missing.npy")
+        }
         #expect(try kind([], name: "empty.npy") == .truncated("the file is empty"))
         if case .unreadable? = loadError(dir) {} else { Issue.record("a directory is not a layer file") }
         #expect(try kind(Array("hello, world".utf8)) == .notNumpy)
@@ -46,31 +48,45 @@ struct NumpyErrorTests {
     func truncatedHeaders() throws {
         let good = npyBytes(header(), data: sixFloats)
         #expect(try kind(Array(good.prefix(8))) == .truncated("the .npy header is cut short"))
-        if case .truncated? = try kind(Array(good.prefix(40))) {} else { Issue.record("a header cut short is truncated") }
-        if case .truncated? = try kind(npyBytes(header(), version: 2, declaredLength: 1 << 19)) {} else { Issue.record("length past the end") }
-        if case .malformedHeader? = try kind(npyBytes(header(), version: 2, declaredLength: 1 << 31)) {} else { Issue.record("absurd header length") }
-        if case .malformedHeader? = try kind(npyBytes(header(), version: 4, data: sixFloats)) {} else { Issue.record("unknown version") }
+        if case .truncated? = try kind(Array(good.prefix(40))) {
+        } else {
+            Issue.record("a header cut short is truncated")
+        }
+        if case .truncated? = try kind(npyBytes(header(), version: 2, declaredLength: 1 << 19)) {
+        } else {
+            Issue.record("length past the end")
+        }
+        if case .malformedHeader? = try kind(npyBytes(header(), version: 2, declaredLength: 1 << 31)) {
+        } else {
+            Issue.record("absurd header length")
+        }
+        if case .malformedHeader? = try kind(npyBytes(header(), version: 4, data: sixFloats)) {
+        } else {
+            Issue.record("unknown version")
+        }
     }
 
-    @Test("malformed header dictionaries", arguments: [
-        "[1, 2]",                                                        // not a dictionary
-        "{'fortran_order': False, 'shape': (3, 2)}",                     // no descr
-        "{'descr': '<f4', 'shape': (3, 2)}",                             // no fortran_order
-        "{'descr': '<f4', 'fortran_order': 'no', 'shape': (3, 2)}",      // fortran_order not a bool
-        "{'descr': '<f4', 'fortran_order': False, 'shape': [3, 2]}",     // shape a list
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (3, -2)}",    // negative dimension
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2.0)}",   // a float dimension
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2)} x",   // trailing text
-        "{'descr': '<f4, 'fortran_order': False, 'shape': (3, 2)}",      // unterminated string
-        "{'descr': '<f4', 'fortran_order': Fals, 'shape': (3, 2)}",      // misspelt word
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999, 1)}",  // integer overflow
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4)}",   // element count overflow
-        "{'descr': '<f4' 'fortran_order': False}",                       // missing comma
-        "{1: 2}",                                                        // non-string key
-        "",                                                              // empty
-        String(repeating: "(", count: 100_000),                          // would exhaust a naive parser's stack
-        "{'a': " + String(repeating: "[", count: 5_000) + String(repeating: "]", count: 5_000) + "}",
-    ])
+    @Test(
+        "malformed header dictionaries",
+        arguments: [
+            "[1, 2]",  // not a dictionary
+            "{'fortran_order': False, 'shape': (3, 2)}",  // no descr
+            "{'descr': '<f4', 'shape': (3, 2)}",  // no fortran_order
+            "{'descr': '<f4', 'fortran_order': 'no', 'shape': (3, 2)}",  // fortran_order not a bool
+            "{'descr': '<f4', 'fortran_order': False, 'shape': [3, 2]}",  // shape a list
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (3, -2)}",  // negative dimension
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2.0)}",  // a float dimension
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2)} x",  // trailing text
+            "{'descr': '<f4, 'fortran_order': False, 'shape': (3, 2)}",  // unterminated string
+            "{'descr': '<f4', 'fortran_order': Fals, 'shape': (3, 2)}",  // misspelt word
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999, 1)}",  // integer overflow
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4)}",  // element count overflow
+            "{'descr': '<f4' 'fortran_order': False}",  // missing comma
+            "{1: 2}",  // non-string key
+            "",  // empty
+            String(repeating: "(", count: 100_000),  // would exhaust a naive parser's stack
+            "{'a': " + String(repeating: "[", count: 5_000) + String(repeating: "]", count: 5_000) + "}",
+        ])
     func malformedHeaders(text: String) throws {
         guard case .malformedHeader? = try kind(npyBytes(text + "\n", version: 2, data: sixFloats)) else {
             Issue.record("should be a malformed header: \(text.prefix(80))")
@@ -78,25 +94,34 @@ struct NumpyErrorTests {
         }
     }
 
-    @Test("unsupported dtypes are named", arguments: [
-        ("'<i4'", "<i4"), ("'<c8'", "<c8"), ("'|u1'", "|u1"), ("'<f16'", "<f16"), ("'float32'", "float32"),
-        ("[('a', '<f4'), ('b', '<f4')]", "a list (a structured dtype)"),
-    ])
+    @Test(
+        "unsupported dtypes are named",
+        arguments: [
+            ("'<i4'", "<i4"), ("'<c8'", "<c8"), ("'|u1'", "|u1"), ("'<f16'", "<f16"), ("'float32'", "float32"),
+            ("[('a', '<f4'), ('b', '<f4')]", "a list (a structured dtype)"),
+        ])
     func unsupportedDTypes(descr: String, named: String) throws {
         #expect(try kind(npyBytes(header(descr), data: sixFloats)) == .unsupportedDType(named))
     }
 
     @Test("data shorter than the shape says, including shapes whose byte count overflows")
     func shortData() throws {
-        #expect(try kind(npyBytes(header(), data: Array(sixFloats.prefix(20)))) == .dataTooShort(needed: 24, available: 20))
+        #expect(
+            try kind(npyBytes(header(), data: Array(sixFloats.prefix(20)))) == .dataTooShort(needed: 24, available: 20))
         #expect(try kind(npyBytes(header("'<f8'"), data: sixFloats)) == .dataTooShort(needed: 48, available: 24))
         // 2^61 − 1 float32 values need 2^63 − 4 bytes: no overflow in the product, but the old
         // `start + needed` check trapped. 2^62 float64 values overflow the product itself.
-        #expect(try kind(npyBytes(header(shape: "(2305843009213693951,)"), data: sixFloats)) == .dataTooShort(needed: 9_223_372_036_854_775_804, available: 24))
-        #expect(try kind(npyBytes(header("'<f8'", shape: "(4611686018427387904,)"), data: sixFloats)) == .dataTooShort(needed: .max, available: 24))
+        #expect(
+            try kind(npyBytes(header(shape: "(2305843009213693951,)"), data: sixFloats))
+                == .dataTooShort(needed: 9_223_372_036_854_775_804, available: 24))
+        #expect(
+            try kind(npyBytes(header("'<f8'", shape: "(4611686018427387904,)"), data: sixFloats))
+                == .dataTooShort(needed: .max, available: 24))
     }
 
-    @Test("headers numpy accepts that are unusual: extra keys, double quotes, no trailing comma, Python 2 longs, other spacing")
+    @Test(
+        "headers numpy accepts that are unusual: extra keys, double quotes, no trailing comma, Python 2 longs, other spacing"
+    )
     func unusualButValidHeaders() throws {
         let variants = [
             "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (3, 2)}",

@@ -24,7 +24,8 @@ func python(_ code: String) throws -> String {
     let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw NSError(domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: errorText])
+        throw NSError(
+            domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: errorText])
     }
     return text.trimmingCharacters(in: .whitespacesAndNewlines)
 }
@@ -36,7 +37,9 @@ func loadError(_ path: String, sourceLocation: SourceLocation = #_sourceLocation
         _ = try LayerArrays.load(path: path)
         return nil
     } catch let error as LayerFormatError {
-        #expect(error.description.hasPrefix(path), "the message should start with the file: \(error)", sourceLocation: sourceLocation)
+        #expect(
+            error.description.hasPrefix(path), "the message should start with the file: \(error)",
+            sourceLocation: sourceLocation)
         return error.kind
     } catch {
         Issue.record("not a LayerFormatError: \(error)", sourceLocation: sourceLocation)

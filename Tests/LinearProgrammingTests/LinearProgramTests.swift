@@ -40,7 +40,10 @@ struct LinearProgramTests {
     @Test("adding rows and re-solving warm gives the fresh optimum on random margin-type programs")
     func warmResolve() throws {
         var state: UInt64 = 42
-        func random() -> Double { state = state &* 6_364_136_223_846_793_005 &+ 1; return Double(state >> 11) / Double(1 << 53) * 2 - 1 }
+        func random() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            return Double(state >> 11) / Double(1 << 53) * 2 - 1
+        }
         for _ in 0..<20 {
             let d = 8
             let rows = (0..<60).map { _ in (0..<d).map { _ in random() } + [1.0] }
@@ -69,8 +72,11 @@ struct LinearProgramTests {
     func exactSimplex() throws {
         let lp = try LinearProgram(columns: 2, direction: .maximize)
         try lp.setObjective([3, 2])
-        try lp.setColumnBound(0, .lower(0)); try lp.setColumnBound(1, .lower(0))
-        try lp.addRow([1, 1], .upper(4)); try lp.addRow([1, 3], .upper(6)); try lp.addRow([3, 1], .upper(9))
+        try lp.setColumnBound(0, .lower(0))
+        try lp.setColumnBound(1, .lower(0))
+        try lp.addRow([1, 1], .upper(4))
+        try lp.addRow([1, 3], .upper(6))
+        try lp.addRow([3, 1], .upper(9))
         let exact = lp.solveExactly()
         #expect(exact.status == .optimal && abs(exact.objective - 81.0 / 8) < 1e-12)  // vertex (21/8, 9/8)
     }
@@ -90,7 +96,10 @@ struct LinearProgramTests {
     func concurrency() throws {
         @Sendable func solve(_ seed: Int) -> Double {
             var state = UInt64(seed)
-            func random() -> Double { state = state &* 6_364_136_223_846_793_005 &+ 1; return Double(state >> 11) / Double(1 << 53) * 2 - 1 }
+            func random() -> Double {
+                state = state &* 6_364_136_223_846_793_005 &+ 1
+                return Double(state >> 11) / Double(1 << 53) * 2 - 1
+            }
             let lp = try! LinearProgram(columns: 6, direction: .maximize)
             try! lp.setObjective([0, 0, 0, 0, 0, 1])
             for j in 0..<5 { try! lp.setColumnBound(j, .range(-1, 1)) }

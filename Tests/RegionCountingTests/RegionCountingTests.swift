@@ -27,10 +27,11 @@ struct StirlingNumberTests {
         let first = (0...size).map { StirlingNumbers.firstKindRow($0) }
         for n in 0...size {
             for m in 0...n {
-                let total = BigInt.sum((m...n).map { k -> BigInt in
-                    let signed = (k - m) % 2 == 0 ? first[k][m] : -first[k][m]
-                    return second[n][k] * signed
-                })
+                let total = BigInt.sum(
+                    (m...n).map { k -> BigInt in
+                        let signed = (k - m) % 2 == 0 ? first[k][m] : -first[k][m]
+                        return second[n][k] * signed
+                    })
                 #expect(total == (n == m ? 1 : 0), "n=\(n) m=\(m)")
             }
         }

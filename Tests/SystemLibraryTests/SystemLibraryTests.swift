@@ -26,10 +26,13 @@ struct SystemLibraryTests {
         var a = nmod_poly_struct(), b = nmod_poly_struct()
         nmod_poly_init(&a, 1_000_003)
         nmod_poly_init(&b, 1_000_003)
-        defer { nmod_poly_clear(&a); nmod_poly_clear(&b) }
+        defer {
+            nmod_poly_clear(&a)
+            nmod_poly_clear(&b)
+        }
         nmod_poly_set_coeff_ui(&a, 0, 1)
-        nmod_poly_set_coeff_ui(&a, 1, 2)   // 1 + 2t
-        nmod_poly_mul(&b, &a, &a)          // 1 + 4t + 4t²
+        nmod_poly_set_coeff_ui(&a, 1, 2)  // 1 + 2t
+        nmod_poly_mul(&b, &a, &a)  // 1 + 4t + 4t²
         #expect(nmod_poly_get_coeff_ui(&b, 1) == 4)
         #expect(nmod_poly_get_coeff_ui(&b, 2) == 4)
     }
@@ -59,11 +62,11 @@ struct SystemLibraryTests {
         defer { glp_delete_prob(lp) }
         glp_set_obj_dir(lp, GLP_MAX)
         glp_add_rows(lp, 1)
-        glp_set_row_bnds(lp, 1, GLP_UP, 0, 4)      // x + y ≤ 4
+        glp_set_row_bnds(lp, 1, GLP_UP, 0, 4)  // x + y ≤ 4
         glp_add_cols(lp, 2)
         for j in Int32(1)...2 { glp_set_col_bnds(lp, j, GLP_LO, 0, 0) }
         glp_set_obj_coef(lp, 1, 1)
-        glp_set_obj_coef(lp, 2, 2)                 // max x + 2y
+        glp_set_obj_coef(lp, 2, 2)  // max x + 2y
         var ia: [Int32] = [0, 1, 1], ja: [Int32] = [0, 1, 2], ar: [Double] = [0, 1, 1]
         glp_load_matrix(lp, 2, &ia, &ja, &ar)
         var parm = glp_smcp()

@@ -9,17 +9,29 @@ func verifyCertificatesExactly(_ report: ArgmaxabilityReport, layer: SoftmaxLaye
     for result in report.results where result.verdict != .undecided {
         switch result.certificate {
         case .witness(let x)?:
-            guard let margin = ExactCertificates.witnessMargin(layer, class: result.index, witness: x, domain: report.domain), margin.signum > 0 else {
-                problems.append("class \(result.index): witness does not verify"); continue
+            guard
+                let margin = ExactCertificates.witnessMargin(
+                    layer, class: result.index, witness: x, domain: report.domain), margin.signum > 0
+            else {
+                problems.append("class \(result.index): witness does not verify")
+                continue
             }
-            if result.verdict != .argmaxable { problems.append("class \(result.index): witness on a non-argmaxable verdict") }
+            if result.verdict != .argmaxable {
+                problems.append("class \(result.index): witness on a non-argmaxable verdict")
+            }
         case let .multipliers(indices, weights, exact)?:
             let λ = exact.map { $0.map(parseRational) } ?? weights.map { Rational(exactly: $0)! }
-            guard let bound = ExactCertificates.multiplierBound(layer, class: result.index, indices: indices, weights: λ, domain: report.domain),
-                  bound.signum <= 0 else {
-                problems.append("class \(result.index): multipliers do not verify"); continue
+            guard
+                let bound = ExactCertificates.multiplierBound(
+                    layer, class: result.index, indices: indices, weights: λ, domain: report.domain),
+                bound.signum <= 0
+            else {
+                problems.append("class \(result.index): multipliers do not verify")
+                continue
             }
-            if result.verdict != .unargmaxable { problems.append("class \(result.index): multipliers on a non-unargmaxable verdict") }
+            if result.verdict != .unargmaxable {
+                problems.append("class \(result.index): multipliers on a non-unargmaxable verdict")
+            }
         case nil:
             problems.append("class \(result.index): \(result.verdict) without a certificate")
         }
@@ -33,22 +45,26 @@ func parseRational(_ text: String) -> Rational {
 }
 
 func randomLayer(classes: Int, dimension: Int, bias: Bool, seed: UInt64) throws -> SoftmaxLayer {
-    let arrays = RandomLayerArrays(classes: classes, dimension: dimension, bias: bias, distribution: .normal, seed: seed)
+    let arrays = RandomLayerArrays(
+        classes: classes, dimension: dimension, bias: bias, distribution: .normal, seed: seed)
     return try SoftmaxLayer(weights: arrays.weights, classes: classes, dimension: dimension, bias: arrays.bias)
 }
 
 func qhullTruth(_ layer: SoftmaxLayer) throws -> [Int] {
     let w = layer.weights.values
     if let b = layer.bias {
-        return try ArgmaxGroundTruth.withBias(weights: w, bias: b, classes: layer.classes, dimension: layer.dimension).unargmaxable
+        return try ArgmaxGroundTruth.withBias(weights: w, bias: b, classes: layer.classes, dimension: layer.dimension)
+            .unargmaxable
     }
-    return try ArgmaxGroundTruth.withoutBias(weights: w, classes: layer.classes, dimension: layer.dimension).unargmaxable
+    return try ArgmaxGroundTruth.withoutBias(weights: w, classes: layer.classes, dimension: layer.dimension)
+        .unargmaxable
 }
 
 @Suite("Detectors against Qhull")
 struct DetectorTests {
-    @Test("verdicts equal Qhull's on random layers, d = 2…9, with and without bias (unbounded inputs)",
-          arguments: [false, true], 2...9)
+    @Test(
+        "verdicts equal Qhull's on random layers, d = 2…9, with and without bias (unbounded inputs)",
+        arguments: [false, true], 2...9)
     func againstQhull(bias: Bool, dimension: Int) throws {
         for seed in UInt64(1)...3 {
             // Qhull's cost grows like C^⌊d/2⌋ (and d + 1 with bias): keep C modest in high dimension.
@@ -58,8 +74,11 @@ struct DetectorTests {
             options.domain = .unbounded
             options.patience = 5
             let report = UnargmaxableDetector.detect(layer, options: options)
-            #expect(report.count(.undecided) == 0, "d=\(dimension) bias=\(bias) seed=\(seed): undecided \(report.indices(.undecided))")
-            #expect(report.indices(.unargmaxable) == (try qhullTruth(layer)), "d=\(dimension) bias=\(bias) seed=\(seed)")
+            #expect(
+                report.count(.undecided) == 0,
+                "d=\(dimension) bias=\(bias) seed=\(seed): undecided \(report.indices(.undecided))")
+            #expect(
+                report.indices(.unargmaxable) == (try qhullTruth(layer)), "d=\(dimension) bias=\(bias) seed=\(seed)")
             #expect(verifyCertificatesExactly(report, layer: layer) == [])
         }
     }
@@ -116,7 +135,8 @@ struct DetectorTests {
         // Rank-deficient: 3-D weights exactly on a plane through the origin (w₃ = w₁ + w₂; values on a
         // 1/64 grid so the sums are exact in Float32 — otherwise rounding lifts points off the plane).
         var planar: [Float] = []
-        let flat = RandomLayerArrays(classes: 40, dimension: 2, bias: false, distribution: .normal, seed: 5).weights.map { ($0 * 64).rounded() / 64 }
+        let flat = RandomLayerArrays(classes: 40, dimension: 2, bias: false, distribution: .normal, seed: 5).weights.map
+        { ($0 * 64).rounded() / 64 }
         for i in 0..<40 { planar += [flat[2 * i], flat[2 * i + 1], flat[2 * i] + flat[2 * i + 1]] }
         let deficient = try SoftmaxLayer(weights: planar, classes: 40, dimension: 3)
         let report2 = UnargmaxableDetector.detect(deficient, options: options)
@@ -146,7 +166,8 @@ struct DetectorTests {
     @Test("a margin of exactly 0 with a bias: undecided in floating point, closed by --exact-arithmetic")
     func exactZeroMargin() throws {
         // Class 2 sits exactly halfway between classes 0 and 1 (weights and biases): it ties at best.
-        let layer = try SoftmaxLayer(weights: [1, 0, -1, 0, 0, 0, 0, 1], classes: 4, dimension: 2, bias: [0.5, 0.25, 0.375, -3])
+        let layer = try SoftmaxLayer(
+            weights: [1, 0, -1, 0, 0, 0, 0, 1], classes: 4, dimension: 2, bias: [0.5, 0.25, 0.375, -3])
         var options = DetectorOptions()
         options.domain = .box(radius: 10)
         let floating = UnargmaxableDetector.detect(layer, options: options)
@@ -186,15 +207,21 @@ struct CertificateVerifierTests {
                 let verifier = CertificateVerifier(layer: layer, domain: options.domain, exactWitnesses: exact)
                 let outcomes = verifier.check(entries, threads: 2)
                 for (entry, outcome) in zip(entries, outcomes) {
-                    #expect(outcome == (report.results[entry.index].verdict == .argmaxable ? .provesArgmaxable : .provesUnargmaxable))
+                    #expect(
+                        outcome
+                            == (report.results[entry.index].verdict == .argmaxable
+                                ? .provesArgmaxable : .provesUnargmaxable))
                 }
             }
             // Give every class the certificate of the next one: nothing may verify as it did.
             let verifier = CertificateVerifier(layer: layer, domain: options.domain)
-            let shifted = entries.indices.map { (index: entries[$0].index, certificate: entries[($0 + 1) % entries.count].certificate) }
+            let shifted = entries.indices.map {
+                (index: entries[$0].index, certificate: entries[($0 + 1) % entries.count].certificate)
+            }
             let wrong = verifier.check(shifted, threads: 2).enumerated().filter { k, outcome in
                 if case .invalid = outcome { return false }
-                if case .witness = shifted[k].certificate { return true }  // a witness for another class never proves this one
+                // A witness for another class never proves this one.
+                if case .witness = shifted[k].certificate { return true }
                 return false
             }
             #expect(wrong.isEmpty)

@@ -24,11 +24,13 @@ struct RandomLayersTests {
 
     @Test("moments: N(0,1) has mean ≈ 0 and variance ≈ 1; U(−1,1) stays in range with variance ≈ 1/3")
     func moments() {
-        let normal = RandomLayerArrays(classes: 20000, dimension: 10, bias: false, distribution: .normal, seed: 11).weights.map(Double.init)
+        let normal = RandomLayerArrays(classes: 20000, dimension: 10, bias: false, distribution: .normal, seed: 11)
+            .weights.map(Double.init)
         let mean = normal.reduce(0, +) / Double(normal.count)
         let variance = normal.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(normal.count)
         #expect(abs(mean) < 0.01 && abs(variance - 1) < 0.02)
-        let uniform = RandomLayerArrays(classes: 20000, dimension: 10, bias: false, distribution: .uniform, seed: 11).weights.map(Double.init)
+        let uniform = RandomLayerArrays(classes: 20000, dimension: 10, bias: false, distribution: .uniform, seed: 11)
+            .weights.map(Double.init)
         #expect(uniform.allSatisfy { $0 >= -1 && $0 < 1 })
         let uMean = uniform.reduce(0, +) / Double(uniform.count)
         let uVariance = uniform.map { ($0 - uMean) * ($0 - uMean) }.reduce(0, +) / Double(uniform.count)
