@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "LayerFormats", targets: ["LayerFormats"]),
         .library(name: "LinearProgramming", targets: ["LinearProgramming"]),
         .library(name: "BraidArrangements", targets: ["BraidArrangements"]),
+        .library(name: "ModelFormats", targets: ["ModelFormats"]),
+        .library(name: "Vocabularies", targets: ["Vocabularies"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -39,6 +41,10 @@ let package = Package(
         .target(name: "ConvexHulls", dependencies: ["CQhull"]),
         .target(name: "LayerFormats", dependencies: ["CZlib"]),
         .target(name: "BraidArrangements", dependencies: ["LinearProgramming"]),
+        // Checkpoints (safetensors, PyTorch zip, GGUF) → named tensors as Float32 matrices.
+        .target(name: "ModelFormats", dependencies: ["LayerFormats"]),
+        // Token strings of a model's classes, their display, and the paper's token filters.
+        .target(name: "Vocabularies"),
         .target(
             name: "Unargmaxable",
             dependencies: [
@@ -59,6 +65,8 @@ let package = Package(
         .testTarget(name: "ConvexHullsTests", dependencies: ["ConvexHulls"]),
         .testTarget(name: "LayerFormatsTests", dependencies: ["LayerFormats"]),
         .testTarget(name: "UnargmaxableTests", dependencies: ["Unargmaxable", "ConvexHulls", "LayerFormats"]),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "LayerFormats"]),
+        .testTarget(name: "VocabulariesTests", dependencies: ["Vocabularies"]),
         .testTarget(
             name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
     ]

@@ -14,6 +14,8 @@ public struct NPZArchive: Sendable {
     public struct Entry: Sendable {
         /// Array name: the member's file name without ".npy" (as `np.load` names it).
         public let name: String
+        /// The member's full name in the zip directory.
+        public let fileName: String
         let flags: UInt16
         let method: UInt16
         let crc: UInt32
@@ -111,7 +113,7 @@ public struct NPZArchive: Sendable {
             let arrayName = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
             entries.append(
                 Entry(
-                    name: arrayName, flags: flags, method: method, crc: crc, compressedSize: compressed,
+                    name: arrayName, fileName: name, flags: flags, method: method, crc: crc, compressedSize: compressed,
                     uncompressedSize: uncompressed, localHeaderOffset: local))
             p += 46 + nameLength + extraLength + commentLength
         }
@@ -121,11 +123,26 @@ public struct NPZArchive: Sendable {
     /// The array names, in the archive's order.
     public var names: [String] { entries.map(\.name) }
 
-    /// The array stored under `name`, or nil if there is none. Errors name the file and the array.
-    public func array(named name: String) throws -> NumpyArray? {
-        guard let entry = entries.first(where: { $0.name == name }) else { return nil }
+    /// Where the member `name` (its full name in the zip directory, `.npy` included for arrays)
+    /// lies in the mapped file, for a member stored without compression (what `torch.save`
+    /// writes, 64-byte aligned): nil if there is no such member; errors for a compressed,
+    /// encrypted or out-of-bounds member.
+    public func storedMember(named name: String) throws -> Range<Int>? {
+        guard let entry = entries.first(where: { $0.fileName == name }) else { return nil }
+        let label = "\(file.path) (member '\(name)')"
+        let (start, _) = try dataStart(of: entry, label: label)
+        guard entry.method == 0, entry.compressedSize == entry.uncompressedSize else {
+            throw LayerFormatError(label, .unsupportedCompression("method \(entry.method) (expected 0, stored)"))
+        }
+        return start..<(start + entry.compressedSize)
+    }
+
+    /// The full member names of the zip directory.
+    public var memberNames: [String] { entries.map(\.fileName) }
+
+    /// The offset of an entry's data, after checking its local header (not encrypted, inside the file).
+    private func dataStart(of entry: Entry, label: String) throws -> (Int, Void) {
         let bytes = file.bytes
-        let label = "\(file.path) (array '\(name)')"
         func fail(_ why: String) -> LayerFormatError { LayerFormatError(label, .notZip(why)) }
         guard entry.flags & 1 == 0 else { throw fail("the entry is encrypted") }
         let local = entry.localHeaderOffset
@@ -136,6 +153,16 @@ public struct NPZArchive: Sendable {
         guard isInside(start, entry.compressedSize, bytes.count) else {
             throw LayerFormatError(label, .truncated("the entry extends past the end of the file"))
         }
+        return (start, ())
+    }
+
+    /// The array stored under `name`, or nil if there is none. Errors name the file and the array.
+    public func array(named name: String) throws -> NumpyArray? {
+        guard let entry = entries.first(where: { $0.name == name }) else { return nil }
+        let bytes = file.bytes
+        let label = "\(file.path) (array '\(name)')"
+        func fail(_ why: String) -> LayerFormatError { LayerFormatError(label, .notZip(why)) }
+        let (start, _) = try dataStart(of: entry, label: label)
         switch entry.method {
         case 0:
             guard entry.compressedSize == entry.uncompressedSize else {
