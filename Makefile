@@ -35,7 +35,13 @@ release: deps
 # `unargmax random --classes 2000 --dim 6 --seed 2022 --bias --save Examples/random-2000x6-bias.npz`.
 EXAMPLE := Examples/random-2000x6-bias.npz
 
+# The bundled model: a BERT-style masked LM folder (config.json, BF16 model.safetensors, tokenizer.json)
+# written by Examples/make_example_model.py, with five tokens that no input can make the argmax.
+EXAMPLE_MODEL := Examples/tiny-bert-mlm
+
 demo: release
+	.build/release/unargmax check $(EXAMPLE_MODEL) --quiet
+	@echo
 	.build/release/unargmax check $(EXAMPLE) --quiet
 	@echo
 	.build/release/unargmax hull $(EXAMPLE) --bias

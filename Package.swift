@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "BraidArrangements", targets: ["BraidArrangements"]),
         .library(name: "ModelFormats", targets: ["ModelFormats"]),
         .library(name: "Vocabularies", targets: ["Vocabularies"]),
+        .library(name: "OutputHeads", targets: ["OutputHeads"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -45,6 +46,8 @@ let package = Package(
         .target(name: "ModelFormats", dependencies: ["LayerFormats"]),
         // Token strings of a model's classes, their display, and the paper's token filters.
         .target(name: "Vocabularies"),
+        // A model file or Hugging Face folder → its output layer, bias and vocabulary, with the reasons.
+        .target(name: "OutputHeads", dependencies: ["ModelFormats", "Vocabularies", "LayerFormats"]),
         .target(
             name: "Unargmaxable",
             dependencies: [
@@ -54,6 +57,7 @@ let package = Package(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
+                "OutputHeads", "ModelFormats", "Vocabularies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -67,6 +71,7 @@ let package = Package(
         .testTarget(name: "UnargmaxableTests", dependencies: ["Unargmaxable", "ConvexHulls", "LayerFormats"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "LayerFormats"]),
         .testTarget(name: "VocabulariesTests", dependencies: ["Vocabularies"]),
+        .testTarget(name: "OutputHeadsTests", dependencies: ["OutputHeads", "ModelFormats", "LayerFormats"]),
         .testTarget(
             name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
     ]

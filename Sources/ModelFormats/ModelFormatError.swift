@@ -1,3 +1,5 @@
+import LayerFormats
+
 /// Why a model file could not be read. Every message starts with the file, so the CLI prints it
 /// as it is.
 public struct ModelFormatError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -54,5 +56,22 @@ public struct ModelFormatError: Error, CustomStringConvertible, Equatable, Senda
         case .unknownFormat(let why): problem = "is not a model file this tool reads: \(why)"
         }
         return "\(path): \(problem)"
+    }
+}
+
+extension ModelFormatError {
+    /// The same problem reported by `MappedFile` or another LayerFormats reader.
+    public init(layerFormatError error: LayerFormatError) {
+        switch error.kind {
+        case .missingFile: self.init(error.path, .missingFile)
+        case .truncated(let what): self.init(error.path, .truncated(what))
+        case .unreadable(let why): self.init(error.path, .unreadable(why))
+        default:
+            let prefix = error.path + ": "
+            let text =
+                error.description.hasPrefix(prefix)
+                ? String(error.description.dropFirst(prefix.count)) : error.description
+            self.init(error.path, .unreadable(text))
+        }
     }
 }

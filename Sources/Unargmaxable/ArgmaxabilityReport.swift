@@ -45,10 +45,12 @@ public struct ClassResult: Sendable, Equatable {
 }
 
 public struct ArgmaxabilityReport: Sendable {
+    /// Classes of the layer (all of them competed).
     public let classes: Int
     public let dimension: Int
     public let hasBias: Bool
     public let domain: InputDomain
+    /// One result per decided class, in ascending class order (all classes unless a subset was asked for).
     public let results: [ClassResult]
     public let seconds: Double
 

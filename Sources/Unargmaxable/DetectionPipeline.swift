@@ -18,6 +18,9 @@ public struct DetectorOptions: Sendable {
     public var exactArithmetic = false
     /// Competitors handed from the approximate to the exact stage per class.
     public var competitors = 48
+    /// Decide only these classes (ascending, distinct); nil decides all. Every class of the layer
+    /// still competes, so the verdicts are those of the whole layer.
+    public var classes: [Int]?
 
     public init() {}
 }
@@ -61,14 +64,21 @@ public enum UnargmaxableDetector {
         let search = BraidReflectSearch(
             layer: layer, domain: options.domain, patience: options.approximate ? options.patience : 0,
             threads: threads, competitorCount: options.competitors)
-        let found = search.run(classes: Array(0..<C), errors: errors) { done in
-            if options.approximate { progress?(DetectionProgress(stage: .approximate, done: done, total: C)) }
+        let selected = options.classes ?? Array(0..<C)
+        precondition(selected.allSatisfy { (0..<C).contains($0) }, "selected classes outside the layer")
+        var isSelected = [Bool](repeating: options.classes == nil, count: C)
+        for c in selected { isSelected[c] = true }
+        let found = search.run(classes: selected, errors: errors) { done in
+            if options.approximate {
+                progress?(DetectionProgress(stage: .approximate, done: done, total: selected.count))
+            }
         }
+        // Classes caught on the way that were not selected still join the frame.
         var pending: [Int] = [], frame: [Int] = []
         for c in 0..<C {
             if options.approximate { results[c].steps = found[c].steps }
             guard let witness = found[c].witness else {
-                pending.append(c)
+                if isSelected[c] { pending.append(c) }
                 continue
             }
             frame.append(c)
@@ -109,7 +119,8 @@ public enum UnargmaxableDetector {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return ArgmaxabilityReport(
             classes: C, dimension: layer.dimension, hasBias: layer.hasBias,
-            domain: options.domain, results: results, seconds: seconds)
+            domain: options.domain, results: options.classes == nil ? results : selected.map { results[$0] },
+            seconds: seconds)
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LayerFormats
+import OutputHeads
 import Unargmaxable
 
 struct CheckCommand: ParsableCommand {
@@ -28,8 +29,13 @@ struct CheckCommand: ParsableCommand {
     }
     enum Exact: String, ExpressibleByArgument, CaseIterable { case margin, chebyshev, none }
 
-    @Argument(help: "The layer file (.npz with W and optional b, decoder_Wemb, or .npy).")
+    @Argument(
+        help: """
+            The layer or model: .npz/.npy, .safetensors, a PyTorch .bin/.pt, .gguf, or a Hugging Face model folder.
+            """)
     var layer: String
+
+    @OptionGroup var head: HeadOptions
 
     @Option(help: "Inputs lie in the box |x_j| ≤ R (default 100, the paper's setting).")
     var box: Double?
@@ -86,15 +92,15 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let arrays = try LayerArrays.load(path: layer)
-        let softmax = SoftmaxLayer(arrays, useBias: !ignoreBias)
+        let model = try head.load(layer)
+        let softmax = SoftmaxLayer(model.arrays, useBias: !ignoreBias)
         let bar = ProgressBar(enabled: !quiet)
         let report = UnargmaxableDetector.detect(softmax, options: options) { bar.update($0) }
         let rendered: String
         switch format {
-        case .json: rendered = ReportRendering.json(report, layerPath: layer)
-        case .csv: rendered = ReportRendering.csv(report)
-        case .text: rendered = ReportRendering.text(report, layerPath: layer)
+        case .json: rendered = ReportRendering.json(report, layerPath: layer, model: model)
+        case .csv: rendered = ReportRendering.csv(report, vocabulary: model.vocabulary)
+        case .text: rendered = ReportRendering.text(report, layerPath: layer, model: model)
         }
         if let certificates {
             try AtomicFileWriter.write(ReportRendering.certificates(report) + "\n", to: certificates)

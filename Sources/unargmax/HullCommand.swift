@@ -1,4 +1,5 @@
 import ArgumentParser
+import OutputHeads
 import ConvexHulls
 import Foundation
 import LayerFormats
@@ -18,8 +19,10 @@ struct HullCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Argument(help: "The layer file (.npz or .npy).")
+    @Argument(help: "The layer or model: .npz/.npy, .safetensors, PyTorch .bin/.pt, .gguf, or a model folder.")
     var layer: String
+
+    @OptionGroup var head: HeadOptions
 
     @Flag(help: "Use the layer's bias b (the file must have one).")
     var bias = false
@@ -34,7 +37,7 @@ struct HullCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let arrays = try LayerArrays.load(path: layer)
+        let arrays = try head.load(layer).arrays
         guard !bias || arrays.bias != nil else {
             throw CommandFailure("\(layer): has no bias array (b or decoder_ff_logit_out_b); drop --bias")
         }

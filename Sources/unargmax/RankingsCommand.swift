@@ -1,4 +1,5 @@
 import ArgumentParser
+import OutputHeads
 import BraidArrangements
 import ExactArithmetic
 import Foundation
@@ -19,8 +20,10 @@ struct RankingsCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The layer file (.npz or .npy).")
+    @Argument(help: "The layer or model: .npz/.npy, .safetensors, PyTorch .bin/.pt, .gguf, or a model folder.")
     var layer: String
+
+    @OptionGroup var head: HeadOptions
 
     @Option(help: "An input x (comma-separated, d numbers): print its ranking.")
     var at: String?
@@ -45,7 +48,7 @@ struct RankingsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let arrays = try LayerArrays.load(path: layer)
+        let arrays = try head.load(layer).arrays
         let bias = ignoreBias ? nil : arrays.bias?.map(Double.init)
         let arrangement = BraidArrangement(
             weights: arrays.weights.values.map(Double.init), bias: bias,

@@ -17,6 +17,7 @@ struct Unargmax: ParsableCommand {
             HullCommand.self,
             RandomCommand.self,
             CheckCommand.self,
+            InspectCommand.self,
             VerifyCommand.self,
             PreventCommand.self,
             BenchCommand.self,

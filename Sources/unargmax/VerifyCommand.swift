@@ -1,4 +1,5 @@
 import ArgumentParser
+import OutputHeads
 import Foundation
 import LayerFormats
 import Unargmaxable
@@ -17,8 +18,10 @@ struct VerifyCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The layer file the certificates are for.")
+    @Argument(help: "The layer or model the certificates are for (as given to `unargmax check`).")
     var layer: String
+
+    @OptionGroup var head: HeadOptions
 
     @Argument(help: "A certificates file written by `unargmax check --certificates`.")
     var certificates: String
@@ -30,7 +33,7 @@ struct VerifyCommand: ParsableCommand {
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
-        let arrays = try LayerArrays.load(path: layer)
+        let arrays = try head.load(layer).arrays
         let file = try CertificatesFile(path: certificates)
         guard file.bias == false || arrays.bias != nil else {
             throw CommandFailure("\(certificates): the certificates are for a layer with a bias, but \(layer) has none")
