@@ -60,8 +60,10 @@ test: lint build pydeps
 	$(SWIFT) test --skip-build
 	UNARGMAX=$(CURDIR)/.build/debug/unargmax $(PYTHON) -m pytest -q Tests/CrossChecks
 
+# The variables some machines set for older OpenBLAS builds slow numpy's newer one (the baseline) and
+# pin the tool's kernels; unset both so each library picks the kernels this CPU supports.
 bench: release pydeps
-	.build/release/unargmax bench
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/unargmax bench
 
 # Llama-3-sized counts against the independent implementation (~5 minutes; not part of `make test`).
 crosscheck-llm: release pydeps

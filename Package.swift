@@ -32,8 +32,11 @@ let package = Package(
         systemLibrary("CFLINT", apt: "libflint-dev"),
         systemLibrary("CQhull", pkgConfig: "qhull_r", apt: "libqhull-dev"),
         systemLibrary("CGLPK", apt: "libglpk-dev"),
-        systemLibrary("CBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
+        systemLibrary("CBLAS", apt: "libopenblas-dev"),  // headers only; see BLASRuntime
         systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+
+        // OpenBLAS loaded at run time with kernels chosen for this CPU (Debian's 0.3.21 misdetects newer ones).
+        .target(name: "BLASRuntime", dependencies: ["CBLAS"], linkerSettings: [.linkedLibrary("dl")]),
 
         // Swift modules.
         .target(name: "ExactArithmetic", dependencies: ["CGMP"]),
@@ -52,6 +55,7 @@ let package = Package(
             name: "Unargmaxable",
             dependencies: [
                 "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
+                "BLASRuntime",
             ]),
         .executableTarget(
             name: "unargmax",
@@ -62,7 +66,9 @@ let package = Package(
             ]),
 
         // Tests (Swift Testing).
-        .testTarget(name: "SystemLibraryTests", dependencies: ["CGMP", "CFLINT", "CQhull", "CGLPK", "CBLAS", "CZlib"]),
+        .testTarget(
+            name: "SystemLibraryTests",
+            dependencies: ["CGMP", "CFLINT", "CQhull", "CGLPK", "CBLAS", "BLASRuntime", "CZlib"]),
         .testTarget(name: "ExactArithmeticTests", dependencies: ["ExactArithmetic"]),
         .testTarget(name: "RegionCountingTests", dependencies: ["RegionCounting", "ExactArithmetic"]),
         .testTarget(name: "LinearProgrammingTests", dependencies: ["LinearProgramming"]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import CBLAS
+import LayerFormats
 import RegionCounting
 import Unargmaxable
 
@@ -29,7 +30,10 @@ struct BenchCommand: ParsableCommand {
 
     func benchDetectors() throws {
         let threads = ProcessInfo.processInfo.activeProcessorCount
-        print("== Detectors (\(threads) cores, OpenBLAS) ==")
+        print("== Detectors (\(threads) cores) ==")
+        if let error = BLASKernels.loadError { throw CommandFailure(error) }
+        let best = BLASKernels.bestForCPU.map { "this CPU supports \($0)" } ?? "no AVX2 or AVX-512 on this CPU"
+        print("BLAS: OpenBLAS, \(BLASKernels.core) kernels (\(BLASKernels.source); \(best))")
         let shape = quick ? (classes: 8000, dimension: 256) : (classes: 32000, dimension: 512)
         let normal = RandomLayerArrays(
             classes: shape.classes, dimension: shape.dimension, bias: true, distribution: .normal, seed: 1)
@@ -41,14 +45,31 @@ struct BenchCommand: ParsableCommand {
         var report: ArgmaxabilityReport?
         let detect = seconds { report = UnargmaxableDetector.detect(layer) }
         let r = report!
-        print(
-            String(format: "W·Wᵀ sgemm baseline   C=%6d d=%4d           %8.3f s", shape.classes, shape.dimension, gemm))
+        let numpy = NumpyBaseline.gram(weights: layer.weights)
+        switch numpy {
+        case .success(let timing):
+            print(
+                String(
+                    format: "numpy W @ W.T baseline C=%6d d=%4d           %8.3f s   (%@)", shape.classes,
+                    shape.dimension, timing.seconds, timing.library))
+        case .failure(let why): print("numpy W @ W.T baseline: not run (\(why))")
+        }
+        let numpySeconds = try? numpy.get().seconds
+        func versusNumpy(_ time: Double) -> String {
+            numpySeconds.map { String(format: "%.2f× numpy's GEMM", time / $0) } ?? ""
+        }
         print(
             String(
-                format:
-                    "check (bias, box 100)  C=%6d d=%4d           %8.3f s   %.2f× the GEMM   (%d argmaxable, %d unargmaxable, %d undecided)",
-                shape.classes, shape.dimension, detect, detect / gemm, r.count(.argmaxable), r.count(.unargmaxable),
-                r.count(.undecided)))
+                format: "W·Wᵀ sgemm (this tool)  C=%6d d=%4d          %8.3f s   ", shape.classes, shape.dimension, gemm)
+                + versusNumpy(gemm))
+        print(
+            String(
+                format: "check (bias, box 100)  C=%6d d=%4d           %8.3f s   ", shape.classes, shape.dimension,
+                detect)
+                + versusNumpy(detect)
+                + String(
+                    format: "   (%d argmaxable, %d unargmaxable, %d undecided)", r.count(.argmaxable),
+                    r.count(.unargmaxable), r.count(.undecided)))
         print(
             String(
                 format: "peak resident memory so far: %.0f MiB (the layer itself: %.0f MiB)",

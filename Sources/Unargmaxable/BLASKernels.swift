@@ -1,0 +1,34 @@
+import BLASRuntime
+
+/// Which OpenBLAS kernels the GEMMs run on, and why. OpenBLAS is loaded on first use by the
+/// `BLASRuntime` target, which sets `OPENBLAS_CORETYPE` to the best kernel set the CPU supports
+/// unless the user set it: Debian's OpenBLAS 0.3.21 falls back to generic kernels (5× slower) on
+/// CPUs newer than itself.
+public enum BLASKernels {
+    /// Why OpenBLAS could not be loaded, or nil when it is ready.
+    public static var loadError: String? { unargmax_blas_load().map { String(cString: $0) } }
+
+    /// The kernel set in use, as OpenBLAS names it ("Cooperlake", "SkylakeX", "Haswell", …).
+    public static var core: String { String(cString: unargmax_blas_core()) }
+
+    /// Where the choice came from.
+    public static var source: String {
+        switch String(cString: unargmax_blas_core_source()) {
+        case "environment": return "OPENBLAS_CORETYPE set in the environment"
+        case "cpu": return "chosen for this CPU"
+        default: return "OpenBLAS's own detection"
+        }
+    }
+
+    /// The best kernel set for this CPU's features (AVX-512 with BF16, AVX-512, AVX2 + FMA), nil
+    /// when the CPU has none of them.
+    public static var bestForCPU: String? { unargmax_blas_core_for_cpu().map { String(cString: $0) } }
+
+    /// OpenBLAS's generic kernel sets for pre-AVX2 processors: a CPU with AVX2 running one of these
+    /// is running several times below its speed.
+    public static let genericCores: Set<String> = [
+        "Prescott", "Katmai", "Coppermine", "Northwood", "Banias", "Core2", "Penryn", "Dunnington", "Nehalem",
+        "Atom", "Athlon", "Opteron", "Opteron_SSE3", "Barcelona", "Nano", "Sandybridge", "Bobcat", "Bulldozer",
+        "Piledriver", "Steamroller", "Excavator",
+    ]
+}
