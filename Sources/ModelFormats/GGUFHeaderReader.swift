@@ -136,14 +136,17 @@ struct GGUFHeaderReader {
                 name,
                 "its rows of \(rowLength) \(type.name) values are not a whole number of \(type.blockSize)-value blocks")
         }
-        var byteCount = rowLength / type.blockSize * type.typeSize
-        var elements = rowLength
-        var overflow = false
+        var (byteCount, overflow) = (rowLength / type.blockSize).multipliedReportingOverflow(by: type.typeSize)
         for extent in ne.dropFirst() {
-            var o1 = false, o2 = false
-            (byteCount, o1) = byteCount.multipliedReportingOverflow(by: extent)
-            (elements, o2) = elements.multipliedReportingOverflow(by: extent)
-            overflow = overflow || o1 || o2
+            let (product, o) = byteCount.multipliedReportingOverflow(by: extent)
+            (byteCount, overflow) = (product, overflow || o)
+        }
+        // Products of the extents in any order and grouping must fit too (a zero extent would
+        // otherwise hide an overflow from one order and not another).
+        var elements = 1
+        for extent in ne where extent > 0 {
+            let (product, o) = elements.multipliedReportingOverflow(by: extent)
+            (elements, overflow) = (product, overflow || o)
         }
         guard !overflow else { throw layout(name, "its dimensions \(ne) are too large") }
         let info = TensorInfo(name: name, dtype: type.name, shape: ne.reversed())
