@@ -115,3 +115,12 @@ struct GGUFBuilder {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 }
+
+/// A tiny seeded generator so the mutations are the same on every run.
+struct GGUFSeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state ^ (state >> 29)
+    }
+}

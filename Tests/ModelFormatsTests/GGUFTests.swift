@@ -378,6 +378,55 @@ struct GGUFHostileTests {
         #expect(overflow?.0 == "o" && overflow?.1.contains("too large") == true)
         let huge = try layoutError([T(name: "h", ne: [.max], type: 0, offset: 0)])
         #expect(huge?.0 == "h")
+        // A zero extent must not hide an overflow of the others; nor may a huge row of blocks.
+        let hidden = try layoutError([T(name: "z", ne: [0, 1 << 32, 1 << 32], type: 0, offset: 0)])
+        #expect(hidden?.0 == "z" && hidden?.1.contains("too large") == true)
+        let longRow = try layoutError([T(name: "r", ne: [UInt64(Int.max) & ~31], type: 8, offset: 0)])
+        #expect(longRow?.0 == "r" && longRow?.1.contains("too large") == true)
+    }
+
+    /// Random byte changes in the header and random truncations: each file opens or throws a
+    /// ModelFormatError, and every tensor of the files that open converts or throws.
+    @Test func mutatedHeadersNeverTrap() throws {
+        let directory = try ggufTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/model.gguf", mutated = directory + "/mutated.gguf"
+        try ggufPython(
+            """
+            T = gguf.GGMLQuantizationType
+            rng = np.random.default_rng(5)
+            w = gguf.GGUFWriter("\(path)", "llama")
+            w.add_token_list(["a", "b", "c"]); w.add_array("nested", [[1], [2, 3]]); w.add_float32("eps", 1e-5)
+            w.add_tensor("output.weight", np.ones((2, 8), dtype=np.float32))
+            raw = rng.integers(0, 256, size=(2, 144), dtype=np.uint8); raw[:, 0:4] = 0
+            w.add_tensor("k", raw, raw_dtype=T.Q4_K)
+            w.add_tensor("q", gguf.quants.quantize(np.ones((1, 64), dtype=np.float32), T.Q8_0), raw_dtype=T.Q8_0)
+            w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+            """)
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let header = try GGUFFile(path: path).dataOffset
+        var random = GGUFSeededGenerator(state: 42)
+        var opened = 0
+        for round in 0..<1500 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let at = Int.random(in: 0..<header, using: &random)
+                bytes[at] = round % 3 == 0 ? UInt8.random(in: 0...255, using: &random) : bytes[at] ^ (1 << (at % 8))
+            }
+            if round % 5 == 0 { bytes.removeLast(Int.random(in: 0..<bytes.count, using: &random)) }
+            try Data(bytes).write(to: URL(fileURLWithPath: mutated))
+            do {
+                let gguf = try GGUFFile(path: mutated)
+                opened += 1
+                for tensor in gguf.tensors {
+                    _ = try? gguf.matrix(tensor.name)
+                    _ = try? gguf.vector(tensor.name)
+                }
+            } catch let error as ModelFormatError {
+                #expect(error.description.hasPrefix(mutated + ": "))
+            }
+        }
+        #expect(opened > 0, "some mutations (e.g. in metadata values) leave a readable file")
     }
 
     private func isTruncated(_ kind: ModelFormatError.Kind) -> Bool {
