@@ -80,6 +80,31 @@ struct GGUFDequantizationTests {
         #expect(matrix.isMemoryMapped == (type == "F32"))
     }
 
+    /// Every 16-bit pattern (NaNs, infinities, subnormals, both zeros) as F16 and as BF16.
+    @Test(arguments: ["F16", "BF16"])
+    func everyHalfPrecisionBitPattern(type: String) throws {
+        let directory = try ggufTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/model.gguf", reference = directory + "/reference.f32"
+        try ggufPython(
+            """
+            qt = gguf.GGMLQuantizationType.\(type)
+            bits = np.arange(65536, dtype=np.uint16).reshape(256, 256)
+            w = gguf.GGUFWriter("\(file)", "test")
+            if qt == gguf.GGMLQuantizationType.F16:
+                w.add_tensor("output.weight", bits.view(np.float16))
+            else:
+                w.add_tensor("output.weight", bits.view(np.uint8), raw_dtype=qt)
+            w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+            gguf.quants.dequantize(bits.view(np.uint8), qt).astype('<f4').tofile("\(reference)")
+            """)
+        let gguf = try GGUFFile(path: file)
+        #expect(gguf.tensors == [TensorInfo(name: "output.weight", dtype: type, shape: [256, 256])])
+        let expected = try readFloat32File(reference)
+        #expect(firstBitDifference(try gguf.matrix("output.weight").values, expected) == nil)
+        #expect(expected.contains { $0.isNaN } && expected.contains(.infinity))
+    }
+
     /// Q8_K has no gguf-py dequantiser: the reference is ggml's definition, d · q.
     @Test func q8KIsScaleTimesQuant() throws {
         let directory = try ggufTemporaryDirectory()
