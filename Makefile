@@ -51,8 +51,8 @@ format:
 	swift-format format --in-place --parallel --recursive $(SWIFT_SOURCES)
 
 test: lint build pydeps
-	$(SWIFT) test --skip-build
-	UNARGMAX=$(CURDIR)/.build/debug/unargmax $(PYTHON) -m pytest -q Tests/CrossChecks
+	Tests/check_no_temp_leftovers.sh $(SWIFT) test --skip-build
+	UNARGMAX=$(CURDIR)/.build/debug/unargmax Tests/check_no_temp_leftovers.sh $(PYTHON) -m pytest -q Tests/CrossChecks
 
 bench: release pydeps
 	.build/release/unargmax bench
