@@ -57,8 +57,8 @@ format:
 	swift-format format --in-place --parallel --recursive $(SWIFT_SOURCES)
 
 test: lint build pydeps
-	$(SWIFT) test --skip-build
-	UNARGMAX=$(CURDIR)/.build/debug/unargmax $(PYTHON) -m pytest -q Tests/CrossChecks
+	Tests/check_no_temp_leftovers.sh $(SWIFT) test --skip-build
+	UNARGMAX=$(CURDIR)/.build/debug/unargmax Tests/check_no_temp_leftovers.sh $(PYTHON) -m pytest -q Tests/CrossChecks
 
 # The variables some machines set for older OpenBLAS builds slow numpy's newer one (the baseline) and
 # pin the tool's kernels; unset both so each library picks the kernels this CPU supports.

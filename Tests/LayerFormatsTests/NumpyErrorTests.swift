@@ -17,12 +17,13 @@ func npyBytes(_ header: String, version: UInt8 = 1, declaredLength: Int? = nil, 
 
 @Suite("Bad .npy files give typed errors naming the file")
 struct NumpyErrorTests {
-    let dir = temporaryDirectory()
-
+    /// The error kind loading `bytes` gives, written as `name` in a temporary directory of its own.
     func kind(_ bytes: [UInt8], name: String = "bad.npy") throws -> LayerFormatError.Kind? {
-        let path = "\(dir)/\(name)"
-        try write(bytes, to: path)
-        return loadError(path)
+        try withTemporaryDirectory { dir in
+            let path = "\(dir)/\(name)"
+            try write(bytes, to: path)
+            return loadError(path)
+        }
     }
 
     func header(_ descr: String = "'<f4'", fortran: String = "False", shape: String = "(3, 2)") -> String {
@@ -33,15 +34,19 @@ struct NumpyErrorTests {
 
     @Test("missing, empty, a directory, not numpy at all")
     func notAFile() throws {
-        #expect(loadError("\(dir)/missing.npy") == .missingFile)
-        #expect(throws: LayerFormatError("\(dir)/missing.npy", .missingFile)) {
-            try NumpyArray.read(path: "\(dir)/missing.npy")
+        // `throws`: every `try` here is inside #expect, which the closure's effect inference does not see.
+        try withTemporaryDirectory { dir throws in
+            #expect(loadError("\(dir)/missing.npy") == .missingFile)
+            #expect(throws: LayerFormatError("\(dir)/missing.npy", .missingFile)) {
+                try NumpyArray.read(path: "\(dir)/missing.npy")
+            }
+            #expect(try kind([], name: "empty.npy") == .truncated("the file is empty"))
+            if case .unreadable? = loadError(dir) {} else { Issue.record("a directory is not a layer file") }
+            #expect(try kind(Array("hello, world".utf8)) == .notNumpy)
+            #expect(try kind([0x93, 0x4E, 0x55]) == .notNumpy)
+            #expect(
+                try kind(Array("hello".utf8), name: "text.npz") == .notZip("it does not start with a zip signature"))
         }
-        #expect(try kind([], name: "empty.npy") == .truncated("the file is empty"))
-        if case .unreadable? = loadError(dir) {} else { Issue.record("a directory is not a layer file") }
-        #expect(try kind(Array("hello, world".utf8)) == .notNumpy)
-        #expect(try kind([0x93, 0x4E, 0x55]) == .notNumpy)
-        #expect(try kind(Array("hello".utf8), name: "text.npz") == .notZip("it does not start with a zip signature"))
     }
 
     @Test("a cut-short prefix or header is 'truncated'; an unknown version is a malformed header")
@@ -123,16 +128,18 @@ struct NumpyErrorTests {
         "headers numpy accepts that are unusual: extra keys, double quotes, no trailing comma, Python 2 longs, other spacing"
     )
     func unusualButValidHeaders() throws {
-        let variants = [
-            "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (3, 2)}",
-            "{'shape': (3L, 2L), 'fortran_order': False, 'descr': '<f4'}",
-            "{ 'descr' : '<f4' ,\t'fortran_order' : False , 'shape' : ( 3 , 2 , ) , 'extra': [None, {'x': 1}] }",
-        ]
-        for (i, text) in variants.enumerated() {
-            let path = "\(dir)/ok\(i).npy"
-            try write(npyBytes(text + "\n", data: [UInt8](repeating: 0, count: 24)), to: path)
-            let array = try NumpyArray.read(path: path)
-            #expect(array.shape == [3, 2] && array.dtype == .float32(bigEndian: false), "\(text)")
+        try withTemporaryDirectory { dir in
+            let variants = [
+                "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (3, 2)}",
+                "{'shape': (3L, 2L), 'fortran_order': False, 'descr': '<f4'}",
+                "{ 'descr' : '<f4' ,\t'fortran_order' : False , 'shape' : ( 3 , 2 , ) , 'extra': [None, {'x': 1}] }",
+            ]
+            for (i, text) in variants.enumerated() {
+                let path = "\(dir)/ok\(i).npy"
+                try write(npyBytes(text + "\n", data: [UInt8](repeating: 0, count: 24)), to: path)
+                let array = try NumpyArray.read(path: path)
+                #expect(array.shape == [3, 2] && array.dtype == .float32(bigEndian: false), "\(text)")
+            }
         }
     }
 }

@@ -2,11 +2,22 @@ import Foundation
 import Testing
 @testable import LayerFormats
 
-/// A fresh temporary directory per test.
-func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "layerformats-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+/// Runs `body` in a fresh directory under the temporary directory (`TMPDIR`) and removes that
+/// directory with everything in it afterwards, whether `body` returns or throws: the tests leave
+/// nothing behind. A directory that cannot be removed is a test failure, not a silent leak.
+func withTemporaryDirectory<Result>(
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: (String) throws -> Result
+) throws -> Result {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("layerformats-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer {
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            Issue.record("could not remove the temporary directory \(path): \(error)", sourceLocation: sourceLocation)
+        }
+    }
+    return try body(path)
 }
 
 /// Runs a Python snippet with numpy and returns its standard output. Files written BY numpy (and
@@ -68,4 +79,29 @@ func referenceMatrix(_ rows: Int, _ columns: Int) -> [Float] {
 /// The same matrix as a numpy expression.
 func numpyReference(_ rows: Int, _ columns: Int) -> String {
     "(np.arange(\(rows))[:, None] - 0.25 * np.arange(\(columns))[None, :])"
+}
+
+@Suite("Test support")
+struct TestSupportTests {
+    @Test("withTemporaryDirectory removes its directory, with files in it, when the body returns and when it throws")
+    func temporaryDirectoryIsRemoved() throws {
+        struct Boom: Error {}
+        var seen: [String] = []
+        let value = try withTemporaryDirectory { dir in
+            seen.append(dir)
+            try write([1, 2, 3], to: "\(dir)/file")
+            return 42
+        }
+        #expect(value == 42)
+        #expect(throws: Boom.self) {
+            try withTemporaryDirectory { dir in
+                seen.append(dir)
+                try FileManager.default.createDirectory(atPath: "\(dir)/sub", withIntermediateDirectories: false)
+                try write([1], to: "\(dir)/sub/file")
+                throw Boom()
+            }
+        }
+        #expect(seen.count == 2 && seen[0] != seen[1])
+        for dir in seen { #expect(!FileManager.default.fileExists(atPath: dir), "\(dir)") }
+    }
 }
