@@ -52,7 +52,8 @@ public enum CheckpointFiles {
         switch kind {
         case .npy, .npz: return nil
         case .safetensors: return try SafetensorsFile(path: path)
-        case .gguf, .torchZip, .torchLegacy:
+        case .gguf: return try GGUFFile(path: path)
+        case .torchZip, .torchLegacy:
             throw ModelFormatError(path, .unknownFormat("\(kind.rawValue) files are not readable yet"))
         }
     }

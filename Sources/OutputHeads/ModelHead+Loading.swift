@@ -160,12 +160,27 @@ extension ModelHead {
                 warnings.append("the vocabulary could not be read: \(error)")
             }
         }
+        if vocabulary == nil, let gguf = file as? GGUFFile, let tokens = gguf.tokens {
+            let model = gguf.metadata["tokenizer.ggml.model"]?.string ?? ""
+            vocabulary = Vocabulary(
+                tokens: tokens, source: "\(gguf.path) (tokenizer.ggml.tokens)", encoding: ggufEncoding(model))
+        }
         if let vocabulary, vocabulary.count != classes {
             warnings.append(
                 "the vocabulary (\(vocabulary.source)) has \(vocabulary.count) tokens, the head has \(classes) classes;"
                     + " classes without a token are shown by index")
         }
         return (vocabulary, warnings)
+    }
+
+    /// How GGUF's `tokenizer.ggml.model` spells tokens.
+    static func ggufEncoding(_ model: String) -> Vocabulary.Encoding {
+        switch model {
+        case "gpt2": return .byteLevelBPE
+        case "llama", "t5": return .sentencePiece
+        case "bert": return .wordPiece
+        default: return .plain
+        }
     }
 
     private static func exists(_ folder: String, _ name: String) -> Bool {
