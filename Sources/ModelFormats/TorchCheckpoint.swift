@@ -155,11 +155,27 @@ struct TorchElementType: Sendable, Equatable {
         "torch.QUInt4x2Storage": .init(dtype: "torch.quint4x2", size: 1, encoding: nil),
         "torch.QUInt2x4Storage": .init(dtype: "torch.quint2x4", size: 1, encoding: nil),
         "torch.UntypedStorage": .init(dtype: "torch.uint8", size: 1, encoding: nil),
+        "torch.storage.UntypedStorage": .init(dtype: "torch.uint8", size: 1, encoding: nil),
     ]
+
+    /// By dtype object (`torch.float32`, …): every storage type's, and the dtypes that only
+    /// `_rebuild_tensor_v3` names (they have no storage class of their own).
+    static let dtypes: [String: TorchElementType] = {
+        var dtypes: [String: TorchElementType] = [:]
+        for type in storages.values { dtypes[type.dtype] = type }
+        let newer = [
+            ("float8_e4m3fn", 1), ("float8_e5m2", 1), ("float8_e4m3fnuz", 1), ("float8_e5m2fnuz", 1),
+            ("float8_e8m0fnu", 1), ("uint16", 2), ("uint32", 4), ("uint64", 8),
+        ]
+        for (name, size) in newer { dtypes["torch." + name] = .init(dtype: "torch." + name, size: size, encoding: nil) }
+        return dtypes
+    }()
 }
 
 extension TorchCheckpoint {
-    static let rebuildTensor = ["torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor"]
+    static let rebuildTensor = [
+        "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v3",
+    ]
     static let rebuildParameter = ["torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state"]
 
     /// Every global a checkpoint's pickle may name. Nothing here is ever imported or called: each
@@ -186,12 +202,7 @@ extension TorchCheckpoint {
         ]
         for name in rebuildTensor + rebuildParameter { allowed[name] = .opaque }
         for name in TorchElementType.storages.keys { allowed[name] = .opaque }
-        allowed["torch.storage.UntypedStorage"] = .opaque
-        let dtypes = [
-            "float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool",
-            "complex64", "complex128", "qint8", "quint8", "qint32", "quint4x2", "quint2x4",
-        ]
-        for dtype in dtypes { allowed["torch." + dtype] = .opaque }
+        for name in TorchElementType.dtypes.keys { allowed[name] = .opaque }
         return allowed
     }()
 
@@ -369,6 +380,13 @@ struct StorageReference {
             viewOffset = 0
         }
     }
+
+    init(type: TorchElementType, key: String, count: Int, viewOffset: Int) {
+        self.type = type
+        self.key = key
+        self.count = count
+        self.viewOffset = viewOffset
+    }
 }
 
 /// A tensor as the pickle describes it, before its storage is checked.
@@ -482,7 +500,7 @@ struct TensorWalker {
             }
         case .instance(let callable, let arguments, _):
             if TorchCheckpoint.rebuildTensor.contains(callable) {
-                records.append(try record(name, arguments))
+                records.append(try record(name, callable, arguments))
             } else if TorchCheckpoint.rebuildParameter.contains(callable),
                 let first = unpickled.sequence(arguments)?.first
             {
@@ -492,9 +510,10 @@ struct TensorWalker {
         }
     }
 
-    /// `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`
-    /// or `_rebuild_tensor(storage, storage_offset, size, stride)`.
-    private func record(_ name: String, _ arguments: PickleValue) throws -> TensorRecord {
+    /// `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`,
+    /// `_rebuild_tensor(storage, storage_offset, size, stride)`, or `_rebuild_tensor_v3(…, backward_hooks,
+    /// dtype[, metadata])` (newer dtypes, over an untyped storage counted in bytes).
+    private func record(_ name: String, _ callable: String, _ arguments: PickleValue) throws -> TensorRecord {
         func fail(_ why: String) -> ModelFormatError { ModelFormatError(path, .badTensorLayout(tensor: name, why)) }
         guard let args = unpickled.sequence(arguments), args.count >= 4 else {
             throw fail("a tensor rebuild with too few arguments")
@@ -502,7 +521,16 @@ struct TensorWalker {
         guard case .persistent(let id)? = unpickled.object(args[0]) else {
             throw fail("a tensor whose storage is no persistent id")
         }
-        let storage = try StorageReference(id, in: unpickled, path: path, tensor: name)
+        var storage = try StorageReference(id, in: unpickled, path: path, tensor: name)
+        if callable == "torch._utils._rebuild_tensor_v3" {
+            guard args.count >= 7, case .global(let dtype) = args[6], let type = TorchElementType.dtypes[dtype] else {
+                throw fail("_rebuild_tensor_v3 without a known dtype")
+            }
+            guard storage.type.size == 1, storage.viewOffset == 0 else {
+                throw fail("_rebuild_tensor_v3 over a typed storage")
+            }
+            storage = StorageReference(type: type, key: storage.key, count: storage.count / type.size, viewOffset: 0)
+        }
         guard case .int(let offset) = args[1], offset >= 0 else { throw fail("a storage offset that is no count") }
         func integers(_ value: PickleValue, _ what: String) throws -> [Int] {
             guard let items = unpickled.sequence(value), items.count <= 64 else {

@@ -33,7 +33,15 @@ let torchPrelude = #"""
     for _name in ['FloatStorage', 'HalfStorage', 'BFloat16Storage', 'DoubleStorage', 'LongStorage',
                   'IntStorage', 'BoolStorage', 'ByteStorage']:
         _named(torch, _name, type(_name, (), {}))
-    for _name in ['_rebuild_tensor_v2', '_rebuild_tensor', '_rebuild_parameter']:
+    _named(torch.storage, 'UntypedStorage', type('UntypedStorage', (), {}))
+    class _DType:
+        def __init__(self, name):
+            self.name, self.__module__ = name, 'torch'
+        def __reduce__(self):
+            return self.name
+    for _name in ['float32', 'float8_e4m3fn']:
+        setattr(torch, _name, _DType(_name))
+    for _name in ['_rebuild_tensor_v2', '_rebuild_tensor', '_rebuild_parameter', '_rebuild_tensor_v3']:
         _named(torch._utils, _name, lambda *args: None)
     _named(torch.storage, '_load_from_bytes', lambda b: None)
     _named(torch, 'Size', type('Size', (tuple,), {}))
@@ -42,10 +50,10 @@ let torchPrelude = #"""
         """One torch storage: its class, its key in the archive, and its little-endian bytes."""
         def __init__(self, kind, key, data):
             self.kind, self.key, self.data = kind, key, data
-            self.numel = len(data) // {'f32': 4, 'f16': 2, 'bf16': 2, 'f64': 8, 'i64': 8}[kind]
+            self.numel = len(data) // {'f32': 4, 'f16': 2, 'bf16': 2, 'f64': 8, 'i64': 8, 'u8': 1}[kind]
         def storage_class(self):
             return {'f32': torch.FloatStorage, 'f16': torch.HalfStorage, 'bf16': torch.BFloat16Storage,
-                    'f64': torch.DoubleStorage, 'i64': torch.LongStorage}[self.kind]
+                    'f64': torch.DoubleStorage, 'i64': torch.LongStorage, 'u8': torch.storage.UntypedStorage}[self.kind]
 
     class Tensor:
         def __init__(self, storage, offset, size, stride, v2=True, torch_size=False):
@@ -58,6 +66,15 @@ let torchPrelude = #"""
             return (torch._utils._rebuild_tensor_v2,
                     (self.storage, self.offset, size, self.stride, False, collections.OrderedDict()))
 
+    class TensorV3(Tensor):
+        """What torch 2.x writes for the newer dtypes: an untyped storage and the dtype object."""
+        def __init__(self, storage, offset, size, stride, dtype):
+            super().__init__(storage, offset, size, stride)
+            self.dtype = dtype
+        def __reduce_ex__(self, protocol):
+            return (torch._utils._rebuild_tensor_v3,
+                    (self.storage, self.offset, self.size, self.stride, False, collections.OrderedDict(), self.dtype))
+
     class Parameter:
         def __init__(self, tensor):
             self.tensor = tensor
@@ -69,7 +86,7 @@ let torchPrelude = #"""
     def encode(array, kind):
         if kind == 'bf16':
             return (np.ascontiguousarray(array, dtype=np.float32).view(np.uint32) >> 16).astype('<u2').tobytes()
-        dtype = {'f32': '<f4', 'f16': '<f2', 'f64': '<f8', 'i64': '<i8'}[kind]
+        dtype = {'f32': '<f4', 'f16': '<f2', 'f64': '<f8', 'i64': '<i8', 'u8': 'u1'}[kind]
         return np.ascontiguousarray(array).astype(dtype).tobytes()
 
     def storage(array, kind='f32'):
