@@ -83,8 +83,8 @@ struct Unpickled: Sendable {
 /// fails with a `ModelFormatError` instead of trapping, hanging or allocating without limit.
 struct PickleMachine {
     static let maxStack = 1 << 20
-    static let maxMemo = 1 << 22
-    static let maxObjects = 1 << 22
+    static let maxMemo = 1 << 21
+    static let maxObjects = 1 << 21
     static let maxMarks = 512
     static let maxLine = 1 << 20
 
@@ -99,6 +99,9 @@ struct PickleMachine {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private var objects: [PickleObject] = []
+    /// Elements that calls built from other values (an OrderedDict's pairs, latin-1 bytes): a
+    /// memoised argument can be passed again and again, so these are bounded by the pickle's size.
+    private var built = 0
 
     /// Reads one pickle starting at `start` in `bytes`; errors name `path`.
     static func run(
@@ -287,6 +290,12 @@ struct PickleMachine {
             throw malformed("a call of something that is not an allowed global")
         }
         guard let args = sequence(arguments) else { throw malformed("the arguments of \(name) are not a tuple") }
+        func charge(_ count: Int) throws {
+            built += count
+            guard built <= bytes.count else {
+                throw malformed("calls building more elements than the pickle has bytes")
+            }
+        }
         switch behaviour {
         case .orderedDict:
             var pairs: [PicklePair] = []
@@ -294,6 +303,7 @@ struct PickleMachine {
                 guard args.count == 1, let items = sequence(first) else {
                     throw malformed("OrderedDict(\(args.count))")
                 }
+                try charge(items.count)
                 for item in items {
                     guard let pair = sequence(item), pair.count == 2 else { throw malformed("OrderedDict item") }
                     pairs.append(PicklePair(key: pair[0], value: pair[1]))
@@ -312,6 +322,7 @@ struct PickleMachine {
             guard args.count == 2, case .string(let text) = args[0], case .string(let codec) = args[1],
                 ["latin1", "latin-1", "iso-8859-1"].contains(codec.lowercased())
             else { throw malformed("\(name) other than (text, 'latin1')") }
+            try charge(text.utf8.count)
             var result: [UInt8] = []
             result.reserveCapacity(text.unicodeScalars.count)
             for scalar in text.unicodeScalars {

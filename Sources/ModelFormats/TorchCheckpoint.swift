@@ -249,8 +249,18 @@ extension TorchCheckpoint {
                 allowed: allowedGlobals)
             var walker = TensorWalker(unpickled: unpickled, path: path)
             try walker.walk(unpickled.root, name: "", depth: 0)
+            // `storedMember` scans the directory from its start, so bound the total scanning: a
+            // hostile archive could otherwise ask for millions of members among millions.
+            var positions: [String: Int] = [:]
+            for (position, name) in archive.memberNames.enumerated() { positions[name] = positions[name] ?? position }
             var storages = StorageTable()
+            var scanned = 0
             for key in Set(walker.records.map(\.storage.key)) {
+                guard let position = positions[prefix + "data/" + key] else { continue }
+                scanned += position + 1
+                guard scanned <= maxDirectoryScan else {
+                    throw ModelFormatError(path, .malformedHeader("zip: too many storages among too many members"))
+                }
                 guard let range = try archive.storedMember(named: prefix + "data/" + key) else { continue }
                 storages.ranges[key] = range
             }
@@ -259,6 +269,9 @@ extension TorchCheckpoint {
             throw converted(error, path: path)
         }
     }
+
+    /// About 16 000 storages among as many members (a second or so of name comparisons).
+    static let maxDirectoryScan = 1 << 27
 
     private static func unreachable(_ path: String) -> ModelFormatError {
         ModelFormatError(path, .malformedHeader("zip: a member vanished"))
@@ -466,7 +479,10 @@ struct StoredTensor {
 /// by their dotted path. Bounded in depth and in visits (a pickle can share one object many times).
 struct TensorWalker {
     static let maxDepth = 100
-    static let maxVisits = 1 << 20
+    /// Values looked at; the memo can share one container many times, so this is what bounds the walk.
+    static let maxVisits = 1 << 22
+    static let maxTensors = 1 << 17
+    static let maxNameLength = 4096
 
     let unpickled: Unpickled
     let path: String
@@ -478,28 +494,33 @@ struct TensorWalker {
         self.path = path
     }
 
+    private func malformed(_ why: String) -> ModelFormatError { ModelFormatError(path, .malformedHeader(why)) }
+
     mutating func walk(_ value: PickleValue, name: String, depth: Int) throws {
         guard case .object(let index) = value else { return }
-        guard depth <= Self.maxDepth else {
-            throw ModelFormatError(path, .malformedHeader("containers nested deeper than \(Self.maxDepth) levels"))
+        guard depth <= Self.maxDepth else { throw malformed("containers nested deeper than \(Self.maxDepth) levels") }
+        guard name.utf8.count <= Self.maxNameLength else {
+            throw malformed("a tensor path longer than \(Self.maxNameLength) bytes")
         }
-        visits += 1
-        guard visits <= Self.maxVisits else {
-            throw ModelFormatError(path, .malformedHeader("more than \(Self.maxVisits) references to follow"))
-        }
+        try charge(1)
         func join(_ key: String) -> String { name.isEmpty ? key : name + "." + key }
         switch unpickled.objects[index] {
         case .dict(let pairs):
+            try charge(pairs.count)
             for pair in pairs {
-                guard let key = storageKey(pair.key) else { continue }
+                // Only containers and tensors need a name; scalars are skipped without building one.
+                guard case .object = pair.value, let key = storageKey(pair.key) else { continue }
                 try walk(pair.value, name: join(key), depth: depth + 1)
             }
         case .list(let items), .tuple(let items):
+            try charge(items.count)
             for (position, item) in items.enumerated() {
+                guard case .object = item else { continue }
                 try walk(item, name: join(String(position)), depth: depth + 1)
             }
         case .instance(let callable, let arguments, _):
             if TorchCheckpoint.rebuildTensor.contains(callable) {
+                guard records.count < Self.maxTensors else { throw malformed("more than \(Self.maxTensors) tensors") }
                 records.append(try record(name, callable, arguments))
             } else if TorchCheckpoint.rebuildParameter.contains(callable),
                 let first = unpickled.sequence(arguments)?.first
@@ -508,6 +529,11 @@ struct TensorWalker {
             }
         case .set, .persistent: return
         }
+    }
+
+    private mutating func charge(_ count: Int) throws {
+        visits += count
+        guard visits <= Self.maxVisits else { throw malformed("more than \(Self.maxVisits) references to follow") }
     }
 
     /// `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`,

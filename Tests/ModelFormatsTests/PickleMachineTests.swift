@@ -291,4 +291,44 @@ private func pickleError(_ bytes: [UInt8], sourceLocation: SourceLocation = #_so
         let marks: [UInt8] = [0x80, 0x02] + [UInt8](repeating: 0x28, count: 100_000) + [0x2E]
         #expect(pickleError(marks) != nil)
     }
+
+    @Test("memoised values passed again and again cannot amplify memory or time")
+    func amplification() throws {
+        let directory = torchTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func unicode(_ text: String) -> [UInt8] {
+            let utf8 = Array(text.utf8)
+            return [0x58] + (0..<4).map { UInt8(utf8.count >> (8 * $0) & 0xFF) } + utf8
+        }
+        // _codecs.encode(s, 'latin1') of one 100 kB string, 20 000 times.
+        let encode: [UInt8] =
+            [0x80, 0x02] + Array("c_codecs\nencode\n".utf8) + [0x71, 0]
+            + unicode(String(repeating: "a", count: 100_000))
+            + unicode("latin1") + [0x86, 0x71, 1]
+            + [UInt8](repeating: 0, count: 20_000).flatMap { _ in [0x68, 0, 0x68, 1, 0x52, 0x30] } + [0x4E, 0x2E]
+        guard case .malformedHeader(let why) = pickleError(encode), why.contains("building more elements") else {
+            Issue.record("repeated latin-1 conversions should be refused")
+            return
+        }
+        // A 3 kB key used at two levels: a path longer than any real tensor name.
+        let key = unicode(String(repeating: "k", count: 3_000))
+        let longPath: [UInt8] = [0x80, 0x02, 0x7D] + key + [0x71, 0, 0x7D, 0x68, 0, 0x7D, 0x73, 0x73, 0x2E]
+        // A dict of 100 000 scalars shared 1 000 times.
+        var scalars: [UInt8] = [0x80, 0x02, 0x7D, 0x71, 0, 0x28]
+        for n in 0..<100_000 {
+            scalars += [0x4A, UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), 0, 0x4E]
+        }
+        scalars += [0x75, 0x5D, 0x28]
+        for _ in 0..<1_000 { scalars += [0x68, 0] }
+        scalars += [0x65, 0x2E]
+        let path = directory + "/model.pt"
+        for (bytes, reason) in [(longPath, "path longer"), (scalars, "references")] {
+            _ = try unpickle(bytes)
+            try writeTorchZip(bytes, to: path)
+            guard case .malformedHeader(let why) = torchError(path), why.contains(reason) else {
+                Issue.record("a pickle of \(bytes.count) bytes should be refused")
+                continue
+            }
+        }
+    }
 }
