@@ -8,7 +8,8 @@ import LayerFormats
 /// state-dict globals are accepted, anything else is refused with `.forbiddenGlobal`. Tensors are
 /// named by their dotted path through the dicts (and lists) that hold them: fairseq's
 /// `{"model": {...}}` gives `model.decoder.embed_out`, Lightning's `state_dict.…`; callers search
-/// by suffix. Every tensor's storage range is checked when the file opens; float32 tensors that
+/// by suffix (a tensor saved on its own is named ""). Whole pickled modules (`torch.save(model)`)
+/// name their classes and are refused. Every tensor's storage range is checked when the file opens; float32 tensors that
 /// are row-major and aligned are then viewed in place, float16/bfloat16/float64 converted once.
 public struct TorchCheckpoint: TensorFile {
     /// Which of `torch.save`'s two layouts the file has.

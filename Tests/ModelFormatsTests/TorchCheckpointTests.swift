@@ -184,17 +184,51 @@ import Testing
             reference('a', a)
             reference('b', b, 'f16')
             shared = storage(np.arange(8.0))
+            view = StorageView(shared, 2, 5)  # elements 2..6 of the shared storage
             save_legacy({'model': collections.OrderedDict([
                 ('a', tensor(a)), ('b', tensor(b, 'f16')), ('c', Tensor(shared, 4, (2, 2), (2, 1), v2=False)),
-                ('d', Tensor(shared, 0, (4,), (1,)))])})
+                ('d', Tensor(shared, 0, (4,), (1,))), ('e', Tensor(view, 1, (2, 2), (2, 1)))])})
+            save_legacy({'w': Tensor(StorageView(shared, 2, 5), 2, (2, 2), (2, 1))}, name='view_overrun.pt')
             """, in: directory)
         let checkpoint = try TorchCheckpoint(path: directory + "/legacy.pt")
         #expect(checkpoint.format == .legacy)
-        #expect(checkpoint.tensors.map(\.name) == ["model.a", "model.b", "model.c", "model.d"])
+        #expect(checkpoint.tensors.map(\.name) == ["model.a", "model.b", "model.c", "model.d", "model.e"])
         #expect(sameBits(try checkpoint.matrix("model.a").values, try referenceValues("a", in: directory)))
         #expect(sameBits(try checkpoint.matrix("model.b").values, try referenceValues("b", in: directory)))
         #expect(try checkpoint.matrix("model.c").values == [4, 5, 6, 7])
         #expect(try checkpoint.vector("model.d") == [0, 1, 2, 3])
+        #expect(try checkpoint.matrix("model.e").values == [3, 4, 5, 6])
+        // Elements 2 + 2 ... 2 + 5 lie past the 5-element view.
+        guard case .badTensorLayout = torchError(directory + "/view_overrun.pt") else {
+            Issue.record("a tensor past its storage view should be refused")
+            return
+        }
+    }
+
+    @Test("legacy files: every truncation, and a huge element count, are clean errors")
+    func legacyHostile() throws {
+        let directory = torchTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try torchPython(
+            """
+            save_legacy({'model': {'w': tensor(np.ones((3, 2))), 'b': tensor(np.ones(3), 'f16')}})
+            data = open(os.path.join(D, 'legacy.pt'), 'rb').read()
+            # The first storage's int64 element count, 8 + 6 * 4 + 8 + 3 * 2 bytes from the end.
+            at = len(data) - (8 + 6 * 4 + 8 + 3 * 2)
+            open(os.path.join(D, 'huge.pt'), 'wb').write(data[:at] + struct.pack('<q', 1 << 62) + data[at + 8:])
+            """, in: directory)
+        let path = directory + "/legacy.pt"
+        let whole = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        _ = try TorchCheckpoint(path: path)
+        guard case .truncated = torchError(directory + "/huge.pt") else {
+            Issue.record("a storage count past the end should be refused")
+            return
+        }
+        let cut = directory + "/cut.pt"
+        for length in 1..<whole.count {
+            try Data(whole[..<length]).write(to: URL(fileURLWithPath: cut))
+            #expect(torchError(cut) != nil, "legacy file cut at \(length) bytes")
+        }
     }
 
     @Test("a big-endian checkpoint, a zip without data.pkl and a plain file are refused")

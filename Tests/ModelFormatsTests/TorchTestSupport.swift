@@ -55,6 +55,11 @@ let torchPrelude = #"""
             return {'f32': torch.FloatStorage, 'f16': torch.HalfStorage, 'bf16': torch.BFloat16Storage,
                     'f64': torch.DoubleStorage, 'i64': torch.LongStorage, 'u8': torch.storage.UntypedStorage}[self.kind]
 
+    class StorageView:
+        """A view into a storage, as legacy torch.save records it (view_metadata)."""
+        def __init__(self, root, offset, size):
+            self.root, self.offset, self.size, self.key = root, offset, size, str(next(_keys))
+
     class Tensor:
         def __init__(self, storage, offset, size, stride, v2=True, torch_size=False):
             self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
@@ -158,6 +163,11 @@ let torchPrelude = #"""
             pickle.dump(header, buffer, protocol=2)
         class LegacyPickler(Pickler):
             def persistent_id(self, obj):
+                if isinstance(obj, StorageView):
+                    root = obj.root
+                    self.storages[root.key] = root
+                    return ('storage', root.storage_class(), root.key, 'cpu', root.numel,
+                            (obj.key, obj.offset, obj.size))
                 if isinstance(obj, Storage):
                     self.storages[obj.key] = obj
                     return ('storage', obj.storage_class(), obj.key, 'cpu', obj.numel, None)
