@@ -9,8 +9,11 @@ import LayerFormats
 /// named by their dotted path through the dicts (and lists) that hold them: fairseq's
 /// `{"model": {...}}` gives `model.decoder.embed_out`, Lightning's `state_dict.…`; callers search
 /// by suffix (a tensor saved on its own is named ""). Whole pickled modules (`torch.save(model)`)
-/// name their classes and are refused. Every tensor's storage range is checked when the file opens; float32 tensors that
-/// are row-major and aligned are then viewed in place, float16/bfloat16/float64 converted once.
+/// name their classes and are refused.
+///
+/// Every tensor's storage range is checked when the file opens; float32 tensors that are row-major
+/// and aligned are then viewed in place, float16/bfloat16/float64 converted once. Integer, bool,
+/// complex, quantised and float8 tensors are listed with their dtype but not read.
 public struct TorchCheckpoint: TensorFile {
     /// Which of `torch.save`'s two layouts the file has.
     public enum Format: Sendable, Equatable {
@@ -211,6 +214,7 @@ extension TorchCheckpoint {
         switch error.kind {
         case .missingFile: return ModelFormatError(path, .missingFile)
         case .unreadable(let why): return ModelFormatError(path, .unreadable(why))
+        case .truncated(let why) where error.path == path: return ModelFormatError(path, .truncated(why))
         default:
             var text = error.description
             if text.hasPrefix(path) { text.removeFirst(path.count) }

@@ -254,6 +254,8 @@ import Testing
             }
         }
         #expect(torchError(directory + "/missing.pt") == .missingFile)
+        try Data().write(to: URL(fileURLWithPath: directory + "/empty.pt"))
+        #expect(torchError(directory + "/empty.pt") == .truncated("the file is empty"))
     }
 
     @Test("a storage range past its member's end, or past its storage, is refused when the file opens")
