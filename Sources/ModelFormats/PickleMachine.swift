@@ -41,6 +41,8 @@ struct PicklePair: Sendable {
 enum PickleGlobalBehaviour: Sendable {
     /// `collections.OrderedDict`: a dict (REDUCE with `()` or a sequence of pairs).
     case orderedDict
+    /// `collections.defaultdict(factory)`: a dict (the factory, an allowed global, is dropped).
+    case defaultDict
     /// `builtins.set` / `builtins.frozenset` from `()` or `(list,)`.
     case set
     /// `builtins.bytes()` (how protocol 2 spells `b""`).
@@ -310,6 +312,9 @@ struct PickleMachine {
                 }
             }
             return try store(.dict(pairs))
+        case .defaultDict:
+            guard args.count <= 1 else { throw malformed("\(name) with \(args.count) arguments") }
+            return try store(.dict([]))
         case .set:
             guard args.count <= 1 else { throw malformed("\(name) with \(args.count) arguments") }
             guard let first = args.first else { return try store(.set([])) }

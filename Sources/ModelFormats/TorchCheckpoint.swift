@@ -188,6 +188,12 @@ extension TorchCheckpoint {
     static let allowedGlobals: [String: PickleGlobalBehaviour] = {
         var allowed: [String: PickleGlobalBehaviour] = [
             "collections.OrderedDict": .orderedDict,
+            "collections.defaultdict": .defaultDict,
+            // Factories of defaultdicts (markers only: a call is recorded, never made).
+            "builtins.list": .opaque,
+            "builtins.dict": .opaque,
+            "builtins.int": .opaque,
+            "builtins.float": .opaque,
             "builtins.set": .set,
             "builtins.frozenset": .set,
             "builtins.bytes": .emptyBytes,

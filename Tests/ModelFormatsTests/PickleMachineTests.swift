@@ -74,7 +74,8 @@ private func pickleError(_ bytes: [UInt8], sourceLocation: SourceLocation = #_so
             value = {'a': 1, 'neg': -70000, 'i2': 300, 'i4': 2**31 - 1, 'f': 1.5, 's': 'h\\u00e9llo\\n',
                      'b': b'\\x00\\xff', 'e': b'', 't': (1, 2, 3), 'l': [1, [2]], 'n': None, 'yes': True,
                      'no': False, 'set': {7}, 'fs': frozenset({8}), 'od': collections.OrderedDict([('x', 1)]),
-                     'shared': [shared, shared], 'dtype': torch.FloatStorage}
+                     'shared': [shared, shared], 'dtype': torch.FloatStorage,
+                     'dd': collections.defaultdict(list, {'k': [1]})}
             for protocol in range(6):
                 print(pickle.dumps(value, protocol=protocol).hex())
             print(pickle.dumps(2**70, protocol=2).hex(), pickle.dumps(-2**70, protocol=0).hex())
@@ -84,7 +85,7 @@ private func pickleError(_ bytes: [UInt8], sourceLocation: SourceLocation = #_so
         let expected =
             "{'a': 1, 'neg': -70000, 'i2': 300, 'i4': 2147483647, 'f': 1.5, 's': 'h\u{e9}llo\n', 'b': b'00ff', "
             + "'e': b'', 't': (1, 2, 3), 'l': [1, [2]], 'n': None, 'yes': True, 'no': False, 'set': {7}, "
-            + "'fs': {8}, 'od': {'x': 1}, 'shared': [[5], [5]], 'dtype': torch.FloatStorage}"
+            + "'fs': {8}, 'od': {'x': 1}, 'shared': [[5], [5]], 'dtype': torch.FloatStorage, 'dd': {'k': [1]}}"
         for (version, line) in lines.prefix(6).enumerated() {
             let bytes = hexBytes(line)
             let unpickled = try unpickle(bytes)
