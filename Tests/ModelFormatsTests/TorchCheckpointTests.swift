@@ -96,7 +96,16 @@ import Testing
             tied = Parameter(tensor(values[:2]))
             save(collections.OrderedDict([('top', top), ('bottom', bottom), ('row', row),
                                           ('embed_tokens', tied), ('output_projection', tied)]))
+            # Two paths that flatten to one name: the later wins, as in a dict, at the first's place.
+            save({'a.b': tensor(np.zeros((1, 2))), 'c': tensor(np.ones(1)), 'a': {'b': tensor(np.ones((2, 1)))}},
+                 name='clash.pt')
             """, in: directory)
+        let clash = try TorchCheckpoint(path: directory + "/clash.pt")
+        #expect(clash.tensors.map(\.name) == ["a.b", "c"])
+        #expect(clash.tensor("a.b")?.shape == [2, 1])
+        // A view outlives its checkpoint value: the matrix keeps the mapping.
+        let view = try TorchCheckpoint(path: directory + "/model.pt").matrix("bottom")
+        #expect(view.isMemoryMapped && view[2, 4] == 14.5)
         let checkpoint = try TorchCheckpoint(path: directory + "/model.pt")
         let values = (0..<30).map { Float($0) * 0.5 }
         #expect(try checkpoint.matrix("top").values == Array(values[0..<10]))
