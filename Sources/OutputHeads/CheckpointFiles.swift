@@ -53,8 +53,7 @@ public enum CheckpointFiles {
         case .npy, .npz: return nil
         case .safetensors: return try SafetensorsFile(path: path)
         case .gguf: return try GGUFFile(path: path)
-        case .torchZip, .torchLegacy:
-            throw ModelFormatError(path, .unknownFormat("\(kind.rawValue) files are not readable yet"))
+        case .torchZip, .torchLegacy: return try TorchCheckpoint(path: path)
         }
     }
 }
