@@ -31,6 +31,8 @@ struct BraidReflectSearch {
     let threads: Int
     /// How many competitors to hand to the exact stage for a class the search could not clear.
     let competitorCount: Int
+    /// Reflections stop when fewer than one in this many certify anything (see `run`).
+    static let unproductiveRate = 256
 
     /// Searches for witnesses of `classes` (in this order); returns one outcome per class of the
     /// layer (classes not searched may still be caught). `progress` receives the number of
@@ -65,6 +67,15 @@ struct BraidReflectSearch {
         }
         for slot in 0..<slots { load(slot: slot) }
 
+        // Reflections stop once they stop paying: when fewer than 1 in `unproductiveRate` of a
+        // window's reflected rows certify anything (their own class or the one that beat them),
+        // the remaining classes go straight to the exact stage. On interior-heavy layers (most
+        // classes can never win) every reflection fails and each step costs a GEMM against all
+        // classes; the exact stage settles them against the frame instead.
+        var effectivePatience = patience
+        var reflected = 0, productive = 0
+        let window = 4 * slots
+
         while owner.contains(where: { $0 >= 0 }) {
             let scans = block.scan(inputs: inputs, rows: slots, owners: owner)
             for r in 0..<slots where owner[r] >= 0 {
@@ -76,6 +87,16 @@ struct BraidReflectSearch {
                 }
                 outcomes[c].steps += 1
                 outcomes[c].runnerUp = scan.runnerUp
+                if outcomes[c].steps >= 2 {
+                    reflected += 1
+                    let caught = scan.argmax != c && scan.argmaxMargin > 0 && outcomes[scan.argmax].witness == nil
+                    if scan.ownerMargin > 0 || caught { productive += 1 }
+                    if reflected == window {
+                        if productive * Self.unproductiveRate < window { effectivePatience = 0 }
+                        reflected = 0
+                        productive = 0
+                    }
+                }
                 if scan.ownerMargin > 0 {
                     outcomes[c].witness = Array(inputs[(r * d)..<((r + 1) * d)])
                     outcomes[c].lower = scan.ownerMargin
@@ -86,7 +107,8 @@ struct BraidReflectSearch {
                         outcomes[a].lower = scan.argmaxMargin
                         outcomes[a].runnerUp = scan.argmaxRunnerUp
                     }
-                    if a != c && outcomes[c].steps <= patience && reflect(slot: r, class: c, across: a, inputs: &inputs)
+                    if a != c && outcomes[c].steps <= effectivePatience
+                        && reflect(slot: r, class: c, across: a, inputs: &inputs)
                     {
                         seen[r].insert(a)
                         continue

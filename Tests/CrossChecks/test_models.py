@@ -133,3 +133,26 @@ def test_nan_weights_and_missing_tensor_are_named(unargmax, tmp_path):
     assert code != 0 and "NaN or Inf" in err and "model.safetensors" in err
     code, _, err = unargmax("check", tmp_path, "--weights", "nope.weight", "--quiet", check=False)
     assert code != 0 and "nope.weight" in err
+
+
+def test_a_pickle_calling_os_system_is_refused_and_nothing_runs(unargmax, tmp_path):
+    """A torch.save-shaped zip whose data.pkl asks for os.system: refused by name, no side effect."""
+    import pickle
+    import zipfile
+
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            import os
+            return (os.system, (f"touch {marker}",))
+
+    payload = pickle.dumps({"lm_head.weight": Exploit()}, protocol=2)
+    model = tmp_path / "pytorch_model.bin"
+    with zipfile.ZipFile(model, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", payload)
+        z.writestr("archive/version", "3\n")
+    code, _, err = unargmax("check", model, "--quiet", check=False)
+    assert code != 0
+    assert "system" in err and str(model) in err
+    assert not marker.exists()
