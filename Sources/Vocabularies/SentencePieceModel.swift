@@ -26,7 +26,12 @@ public struct SentencePieceModel: Sendable, Equatable {
 
     /// Parses the bytes of a `.model` file; `path` only names the file in errors.
     public init(bytes: [UInt8], path: String) throws {
-        var reader = WireReader(bytes: bytes[...], path: path)
+        try self.init(bytes: bytes[...], path: path)
+    }
+
+    /// Parses a slice of bytes (without copying them).
+    init(bytes: ArraySlice<UInt8>, path: String) throws {
+        var reader = WireReader(bytes: bytes, path: path)
         var pieces: [Piece] = []
         while !reader.atEnd {
             let (field, wireType) = try reader.tag()
