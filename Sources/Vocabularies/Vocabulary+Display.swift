@@ -4,18 +4,22 @@
 /// `##ing`, `<s>`). Anything else is shown as a double-quoted string with escapes: a text that starts or
 /// ends with whitespace (`" the"`), is empty (`""`), contains a control or invisible character (`"\n"`,
 /// `"\t"`, `"\u{200B}"`), a backslash, starts with a quote, or holds bytes that are not UTF-8 (`"\xE2\x96"`).
-/// Inside quotes `\` and `"` are escaped. Classes beyond the vocabulary are shown as `<class i: no token>`.
+/// Inside quotes `\` and `"` are escaped. A WordPiece continuation keeps its `##` in front (`##ing`, `##"\n"`).
+/// Classes beyond the vocabulary are shown as `<class i: no token>`.
 extension Vocabulary {
     /// The token of class `index` for a person to read (see the display convention above).
     public func display(_ index: Int) -> String {
         guard index >= 0 && index < count else { return "<class \(index): no token>" }
+        if encoding == .wordPiece && tokens[index].hasPrefix("##") && tokens[index].count > 2 {
+            return "##" + Self.visible(segments(index))
+        }
         return Self.visible(segments(index))
     }
 
     /// The text class `index` stands for: byte-level BPE bytes decoded (`Ġ` → space), SentencePiece `▁` →
-    /// space and `<0xNN>` pieces → their byte, WordPiece's `##` removed. Bytes that are not UTF-8 (a
-    /// token holding part of a character) become U+FFFD, one per maximal invalid subsequence, as Python and
-    /// Rust decode them. Nil for a class beyond the vocabulary.
+    /// space and `<0xNN>` pieces → their byte, WordPiece's continuation mark removed (`##ing` → `ing`).
+    /// Bytes that are not UTF-8 (a token holding part of a character) become U+FFFD, one per maximal invalid
+    /// subsequence, as Python and Rust decode them. Nil for a class beyond the vocabulary.
     public func text(_ index: Int) -> String? {
         guard index >= 0 && index < count else { return nil }
         var result = String.UnicodeScalarView()
@@ -45,7 +49,10 @@ extension Vocabulary {
         case .sentencePiece:
             if let byte = Self.byteFallback(token) { return decodeUTF8([byte]) }
             return token.unicodeScalars.map { .scalar($0 == "▁" ? " " : $0) }
-        case .wordPiece, .plain:
+        case .wordPiece:
+            let text = token.hasPrefix("##") && token.count > 2 ? token.dropFirst(2) : token[...]
+            return text.unicodeScalars.map { .scalar($0) }
+        case .plain:
             return token.unicodeScalars.map { .scalar($0) }
         }
     }
@@ -55,13 +62,6 @@ extension Vocabulary {
         let utf8 = Array(token.utf8)
         guard utf8.count == 6, token.hasPrefix("<0x"), token.hasSuffix(">") else { return nil }
         return UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
-    }
-
-    /// The text part of a WordPiece token (`##ing` → `ing`), or the text itself for other encodings.
-    func surfaceForFilters(_ index: Int) -> String? {
-        guard var text = text(index) else { return nil }
-        if encoding == .wordPiece && text.hasPrefix("##") && text.count > 2 { text.removeFirst(2) }
-        return text
     }
 
     /// Segments written by the display convention.

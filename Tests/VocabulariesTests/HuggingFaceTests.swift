@@ -96,6 +96,7 @@ struct HuggingFaceTests {
         #expect(vocabulary.tokens.contains { $0.hasPrefix("##") })
         if let index = vocabulary.tokens.firstIndex(where: { $0.hasPrefix("##") && $0.count > 2 }) {
             #expect(vocabulary.display(index) == vocabulary.tokens[index])
+            #expect(vocabulary.text(index) == String(vocabulary.tokens[index].dropFirst(2)))
         }
 
         try python(
