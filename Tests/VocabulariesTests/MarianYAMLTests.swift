@@ -18,13 +18,14 @@ struct MarianYAMLTests {
         let directory = temporaryDirectory()
         defer { removeDirectory(directory) }
         let path = directory + "/vocab.yml"
+        let unicode = allowUnicode ? "True" : "False"
         let expected = try pythonJSON(
             [String].self,
             """
             import yaml
             tokens = \(awkward)
             with open('\(path)', 'w', encoding='utf-8') as f:
-                yaml.safe_dump({t: i for i, t in enumerate(tokens)}, f, allow_unicode=\(allowUnicode ? "True" : "False"))
+                yaml.safe_dump({t: i for i, t in enumerate(tokens)}, f, allow_unicode=\(unicode))
             loaded = yaml.safe_load(open('\(path)', encoding='utf-8'))
             print(json.dumps([t for t, i in sorted(loaded.items(), key=lambda p: p[1])]))
             """)
