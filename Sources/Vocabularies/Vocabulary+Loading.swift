@@ -38,7 +38,7 @@ extension Vocabulary {
         }
         if name.hasSuffix(".json") {
             let object = try jsonObject(path: path)
-            if object["model"] is [String: Any] {
+            if case .object = object["model"] {
                 return try tokenizerJSON(object, path: path)
             }
             return try tokenToID(object, path: path)
@@ -153,7 +153,7 @@ struct TokenTable {
     /// Gives `id` to `token`; a second, different token for the same id is an error unless `replacing`.
     mutating func place(_ token: String, id: Int, replacing: Bool = false) throws {
         if let existing = byID[id], !replacing {
-            if existing == token { return }
+            if existing.unicodeScalars.elementsEqual(token.unicodeScalars) { return }
             throw VocabularyError(path, .duplicateID(id, first: existing, second: token))
         }
         byID[id] = token
@@ -172,24 +172,27 @@ struct TokenTable {
 }
 
 extension Vocabulary {
-    static func jsonObject(path: String) throws -> [String: Any] {
-        let data = try contents(path: path)
-        let value: Any
+    /// The top-level object of a JSON file (parsed by `JSONParser`, which keeps canonically equivalent keys).
+    static func jsonObject(path: String) throws -> JSONValue {
+        let value: JSONValue
         do {
-            value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch {
-            throw VocabularyError(path, .malformedJSON("not JSON (\(error.localizedDescription))"))
+            value = try JSONParser.parse([UInt8](contents(path: path)))
+        } catch let error as JSONSyntaxError {
+            throw VocabularyError(path, .malformedJSON("not JSON: \(error)"))
         }
-        guard let object = value as? [String: Any] else {
+        guard case .object = value else {
             throw VocabularyError(path, .malformedJSON("the top level is not an object"))
         }
-        return object
+        return value
     }
 
-    static func tokenToID(_ object: [String: Any], path: String) throws -> Vocabulary {
+    static func tokenToID(_ object: JSONValue, path: String) throws -> Vocabulary {
+        guard case .object(let members) = object else {
+            throw VocabularyError(path, .malformedJSON("the top level is not an object"))
+        }
         var table = TokenTable(path: path)
-        for (token, value) in object {
-            guard let id = integer(value) else {
+        for (token, value) in members {
+            guard let id = value.integer else {
                 throw VocabularyError(path, .malformedJSON("the id of \(quoted(token)) is not an integer"))
             }
             try table.place(token, id: id)
@@ -198,23 +201,23 @@ extension Vocabulary {
         return Vocabulary(tokens: tokens, source: path, encoding: guessEncoding(tokens))
     }
 
-    static func tokenizerJSON(_ object: [String: Any], path: String) throws -> Vocabulary {
-        guard let model = object["model"] as? [String: Any] else {
+    static func tokenizerJSON(_ object: JSONValue, path: String) throws -> Vocabulary {
+        guard let model = object["model"], case .object = model else {
             throw VocabularyError(path, .malformedJSON("no `model` object"))
         }
         var table = TokenTable(path: path)
         switch model["vocab"] {
-        case let vocab as [String: Any]:
-            for (token, value) in vocab {
-                guard let id = integer(value) else {
+        case .object(let members):
+            for (token, value) in members {
+                guard let id = value.integer else {
                     throw VocabularyError(
                         path, .malformedJSON("model.vocab: the id of \(quoted(token)) is not an integer"))
                 }
                 try table.place(token, id: id)
             }
-        case let pieces as [Any]:
+        case .array(let pieces):
             for (id, entry) in pieces.enumerated() {
-                guard let pair = entry as? [Any], let piece = pair.first as? String else {
+                guard case .array(let pair) = entry, let piece = pair.first?.string else {
                     throw VocabularyError(path, .malformedJSON("model.vocab[\(id)] is not a [piece, score] pair"))
                 }
                 try table.place(piece, id: id)
@@ -222,24 +225,23 @@ extension Vocabulary {
         default:
             throw VocabularyError(path, .malformedJSON("model.vocab is neither an object nor an array"))
         }
-        if let added = object["added_tokens"], !(added is NSNull) {
-            guard let added = added as? [Any] else {
-                throw VocabularyError(path, .malformedJSON("added_tokens is not an array"))
-            }
+        switch object["added_tokens"] {
+        case nil, .null?: break
+        case .array(let added)?:
             var addedIDs: [Int: String] = [:]
             for (position, entry) in added.enumerated() {
-                guard let entry = entry as? [String: Any], let id = entry["id"].flatMap(integer),
-                    let content = entry["content"] as? String
-                else {
+                guard let id = entry["id"]?.integer, let content = entry["content"]?.string else {
                     throw VocabularyError(
-                        path, .malformedJSON("added_tokens[\(position)] has no integer id and content"))
+                        path, .malformedJSON("added_tokens[\(position)] has no integer id and string content"))
                 }
-                if let other = addedIDs[id], other != content {
+                if let other = addedIDs[id], !other.unicodeScalars.elementsEqual(content.unicodeScalars) {
                     throw VocabularyError(path, .duplicateID(id, first: other, second: content))
                 }
                 addedIDs[id] = content
                 try table.place(content, id: id, replacing: true)
             }
+        default:
+            throw VocabularyError(path, .malformedJSON("added_tokens is not an array"))
         }
         let tokens = try table.tokens()
         return Vocabulary(
@@ -248,36 +250,29 @@ extension Vocabulary {
 
     /// ByteLevel anywhere in the pre-tokenizer or decoder → byte-level BPE; Metaspace, a Unigram model or
     /// byte fallback → SentencePiece; a WordPiece model or decoder → WordPiece; else guessed from the tokens.
-    static func tokenizerEncoding(_ object: [String: Any], model: [String: Any], tokens: [String]) -> Encoding {
+    static func tokenizerEncoding(_ object: JSONValue, model: JSONValue, tokens: [String]) -> Encoding {
         var types = Set<String>()
         collectTypes(object["pre_tokenizer"], into: &types)
         collectTypes(object["decoder"], into: &types)
-        let modelType = model["type"] as? String ?? ""
+        let modelType = model["type"]?.string ?? ""
         if types.contains("ByteLevel") { return .byteLevelBPE }
         if types.contains("Metaspace") || modelType == "Unigram" { return .sentencePiece }
         if modelType == "WordPiece" || types.contains("WordPiece") { return .wordPiece }
-        if types.contains("ByteFallback") || (model["byte_fallback"] as? Bool ?? false) { return .sentencePiece }
+        if types.contains("ByteFallback") || model["byte_fallback"]?.bool == true { return .sentencePiece }
         return guessEncoding(tokens)
     }
 
     /// Every `type` string in a JSON value (pre-tokenizers and decoders nest in `Sequence`s).
-    static func collectTypes(_ value: Any?, into types: inout Set<String>, depth: Int = 0) {
-        guard depth < 32 else { return }
-        if let object = value as? [String: Any] {
-            if let type = object["type"] as? String { types.insert(type) }
-            for (_, nested) in object { collectTypes(nested, into: &types, depth: depth + 1) }
-        } else if let array = value as? [Any] {
-            for nested in array { collectTypes(nested, into: &types, depth: depth + 1) }
+    static func collectTypes(_ value: JSONValue?, into types: inout Set<String>) {
+        switch value {
+        case .object(let members)?:
+            for (key, nested) in members {
+                if key == "type", let type = nested.string { types.insert(type) }
+                collectTypes(nested, into: &types)
+            }
+        case .array(let elements)?:
+            for nested in elements { collectTypes(nested, into: &types) }
+        default: break
         }
-    }
-
-    /// A JSON number that is an integer (not a fraction).
-    static func integer(_ value: Any) -> Int? {
-        if let number = value as? NSNumber {
-            let double = number.doubleValue
-            guard double == double.rounded(), abs(double) < 9e15 else { return nil }
-            return Int(double)
-        }
-        return nil
     }
 }

@@ -49,7 +49,7 @@ struct HuggingFaceTests {
         let vocabulary = try Vocabulary.load(path: directory + "/tokenizer.json")
         let reference = try reference(directory)
         #expect(vocabulary.encoding == .byteLevelBPE)
-        #expect(vocabulary.tokens == reference.tokens)
+        #expect(scalars(vocabulary.tokens) == scalars(reference.tokens))
         #expect(vocabulary.tokens.last == "<extra>")
         var compared = 0
         for index in vocabulary.tokens.indices where !reference.special[index] {
@@ -77,6 +77,22 @@ struct HuggingFaceTests {
         }
         #expect(byToken["Ġthe"].map(vocabulary.display) == "\" the\"")
         #expect(vocabulary.display(0) == "<|endoftext|>")
+
+        // Cut or corrupted copies: a VocabularyError naming the file, never a trap.
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/tokenizer.json")))
+        let damaged = directory + "/damaged/tokenizer.json"
+        try FileManager.default.createDirectory(atPath: directory + "/damaged", withIntermediateDirectories: true)
+        var generator = SeededGenerator(state: 3)
+        for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 150)) {
+            try write(Array(bytes[..<length]), to: damaged)
+            #expect(loadError(damaged) != nil)
+        }
+        for _ in 0..<100 {
+            var corrupt = bytes
+            corrupt[Int.random(in: 0..<corrupt.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            try write(corrupt, to: damaged)
+            _ = loadError(damaged)
+        }
     }
 
     @Test("WordPiece tokenizer.json, and its vocab.txt")
@@ -92,7 +108,7 @@ struct HuggingFaceTests {
             """, in: directory)
         let vocabulary = try Vocabulary.load(path: directory + "/tokenizer.json")
         #expect(vocabulary.encoding == .wordPiece)
-        #expect(vocabulary.tokens == (try reference(directory).tokens))
+        #expect(scalars(vocabulary.tokens) == scalars(try reference(directory).tokens))
         #expect(vocabulary.tokens.contains { $0.hasPrefix("##") })
         if let index = vocabulary.tokens.firstIndex(where: { $0.hasPrefix("##") && $0.count > 2 }) {
             #expect(vocabulary.display(index) == vocabulary.tokens[index])
@@ -105,7 +121,7 @@ struct HuggingFaceTests {
             Tokenizer.from_file('\(directory)/tokenizer.json').model.save('\(directory)')
             """)
         let lines = try Vocabulary.load(path: directory + "/vocab.txt")
-        #expect(lines.tokens == vocabulary.tokens)
+        #expect(scalars(lines.tokens) == scalars(vocabulary.tokens))
         #expect(lines.encoding == .wordPiece)
     }
 
@@ -123,7 +139,7 @@ struct HuggingFaceTests {
         let vocabulary = try Vocabulary.load(path: directory + "/tokenizer.json")
         let reference = try reference(directory)
         #expect(vocabulary.encoding == .sentencePiece)
-        #expect(vocabulary.tokens == reference.tokens)
+        #expect(scalars(vocabulary.tokens) == scalars(reference.tokens))
         for index in vocabulary.tokens.indices where vocabulary.tokens[index].hasPrefix("▁") {
             // The Metaspace decoder drops the space of the first token.
             #expect(vocabulary.text(index).map { String($0.dropFirst()) } == reference.decoded[index])
@@ -146,7 +162,7 @@ struct HuggingFaceTests {
             Tokenizer.from_file('\(directory)/tokenizer.json').model.save('\(directory)')
             """)
         let vocabulary = try Vocabulary.load(path: directory + "/vocab.json")
-        #expect(vocabulary.tokens == (try reference(directory).tokens))
+        #expect(scalars(vocabulary.tokens) == scalars(try reference(directory).tokens))
         #expect(vocabulary.encoding == .byteLevelBPE)
         if case .unknownFormat = loadError(directory + "/merges.txt") {} else { Issue.record("merges.txt loaded") }
         // A directory finds its tokenizer.json first.
@@ -168,16 +184,41 @@ struct HuggingFaceTests {
         if case .malformedText = loadError(path) {} else { Issue.record("invalid UTF-8 accepted") }
     }
 
+    @Test("canonically equivalent tokens (Å U+00C5 / U+212B, Ω U+03A9 / U+2126) stay two tokens")
+    func canonicalEquivalence() throws {
+        let directory = temporaryDirectory()
+        defer { removeDirectory(directory) }
+        let path = directory + "/vocab.json"
+        try write(#"{"\u00C5": 0, "A\u030A": 1, "\u212B": 2, "\u03A9": 3, "\u2126": 4}"#, to: path)
+        let vocabulary = try Vocabulary.load(path: path)
+        #expect(scalars(vocabulary.tokens) == scalars(["\u{C5}", "A\u{30A}", "\u{212B}", "\u{3A9}", "\u{2126}"]))
+        let tokenizer = directory + "/tokenizer.json"
+        try write(
+            #"{"model": {"type": "BPE", "vocab": {"\u00C5": 0, "\u212B": 1}}, "#
+                + #""added_tokens": [{"id": 1, "content": "\u212B"}]}"#,
+            to: tokenizer)
+        #expect(scalars(try Vocabulary.load(path: tokenizer).tokens) == scalars(["\u{C5}", "\u{212B}"]))
+    }
+
     @Test("bad JSON, duplicate ids, gaps and missing files are errors naming the file")
     func hostile() throws {
         let directory = temporaryDirectory()
         defer { removeDirectory(directory) }
         let path = directory + "/tokenizer.json"
         #expect(loadError(path) == .missingFile)
-        for bad in ["{", "[1, 2]", "{\"model\": {\"vocab\": 3}}", "{\"model\": {\"vocab\": {\"a\": \"x\"}}}", "\u{1}"] {
-            try write(bad, to: path)
-            if case .malformedJSON = loadError(path) {} else { Issue.record("accepted \(bad)") }
+        let bad = [
+            "{", "[1, 2]", #"{"model": {"vocab": 3}}"#, #"{"model": {"vocab": {"a": "x"}}}"#, "\u{1}",
+            #"{"model": {"vocab": {"\ud800": 0}}}"#, #"{"model": {"vocab": {"\udc00x": 0}}}"#,
+            #"{"model": {"vocab": {"a": 01}}}"#, #"{"model": {"vocab": {"a": 0,}}}"#, #"{"model": {"vocab": {}}} x"#,
+            String(repeating: "[", count: 100_000), "{\"a\": " + String(repeating: "{\"b\": ", count: 5000),
+            #"{"model": {"vocab": {"a\q": 0}}}"#, #"{"model": {"vocab": {"a": 1e400}}}"#,
+        ]
+        for text in bad {
+            try write(text, to: path)
+            if case .malformedJSON = loadError(path) {} else { Issue.record("accepted \(text.prefix(40))") }
         }
+        try write([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x30, 0x7D], to: directory + "/vocab.json")
+        if case .malformedJSON = loadError(directory + "/vocab.json") {} else { Issue.record("invalid UTF-8 accepted") }
         try write(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}}}"#, to: path)
         if case .duplicateID(0, _, _) = loadError(path) {} else { Issue.record("duplicate id accepted") }
         try write(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 2}}}"#, to: path)

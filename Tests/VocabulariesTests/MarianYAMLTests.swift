@@ -30,7 +30,7 @@ struct MarianYAMLTests {
             print(json.dumps([t for t, i in sorted(loaded.items(), key=lambda p: p[1])]))
             """)
         let vocabulary = try Vocabulary.load(path: path)
-        #expect(vocabulary.tokens == expected)
+        #expect(scalars(vocabulary.tokens) == scalars(expected))
         #expect(vocabulary.tokens.count == 51)
         #expect(vocabulary.encoding == .sentencePiece)
     }

@@ -81,3 +81,9 @@ struct SeededGenerator: RandomNumberGenerator {
         return state ^ (state >> 29)
     }
 }
+
+/// Tokens as their Unicode scalars: `==` on Swift strings is canonical equivalence, under which `Å`
+/// (U+00C5) and `Å` (U+212B) are equal, but a vocabulary must keep them apart.
+func scalars(_ tokens: [String]) -> [[Unicode.Scalar]] {
+    tokens.map { Array($0.unicodeScalars) }
+}
