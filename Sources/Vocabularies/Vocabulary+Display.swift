@@ -60,7 +60,9 @@ extension Vocabulary {
     /// The byte of a SentencePiece byte-fallback piece `<0xNN>`.
     static func byteFallback(_ token: String) -> UInt8? {
         let utf8 = Array(token.utf8)
-        guard utf8.count == 6, token.hasPrefix("<0x"), token.hasSuffix(">") else { return nil }
+        guard utf8.count == 6, token.hasPrefix("<0x"), token.hasSuffix(">"),
+            utf8[3..<5].allSatisfy({ Unicode.Scalar($0).properties.isASCIIHexDigit })
+        else { return nil }
         return UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
     }
 

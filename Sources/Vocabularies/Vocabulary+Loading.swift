@@ -6,7 +6,8 @@ extension Vocabulary {
     /// - `tokenizer.json` (Hugging Face tokenizers), or any `.json` with a top-level `model` object;
     /// - `vocab.json` and other `.json` objects mapping token → id (GPT-2, Marian);
     /// - `.txt`: one token per line, the id is the line number (BERT's `vocab.txt`); `merges.txt` is refused;
-    /// - `.model` / `.spm`: a SentencePiece model (protobuf);
+    /// - `.model` / `.spm`: a SentencePiece model (protobuf), or tiktoken text (Llama 3's `tokenizer.model`);
+    /// - `.tiktoken`: lines of base64 token bytes and rank;
     /// - `.yml` / `.yaml`: Marian's `vocab.yml` (`token: id` lines).
     ///
     /// A directory is searched for `tokenizer.json`, then the other usual names (see `knownFileNames`).
@@ -24,7 +25,12 @@ extension Vocabulary {
                 path, .unreadable("a directory without \(knownFileNames.joined(separator: ", "))"))
         }
         let name = (path as NSString).lastPathComponent.lowercased()
+        if name.hasSuffix(".tiktoken") {
+            return try loadTiktoken(path: path)
+        }
         if name.hasSuffix(".model") || name.hasSuffix(".spm") {
+            // Llama 3's tokenizer.model is tiktoken text, not a SentencePiece protobuf.
+            if try looksLikeTiktoken(path: path) { return try loadTiktoken(path: path) }
             return try loadSentencePiece(path: path)
         }
         if name.hasSuffix(".yml") || name.hasSuffix(".yaml") {
@@ -97,6 +103,41 @@ extension Vocabulary {
         if !current.isEmpty { tokens.append(current) }
         guard !tokens.isEmpty else { throw VocabularyError(path, .emptyVocabulary) }
         return Vocabulary(tokens: tokens, source: path, encoding: guessEncoding(tokens))
+    }
+
+    /// Reads a tiktoken BPE file (`<base64 of the token's bytes> <rank>` per line, as OpenAI's encodings and
+    /// Llama 3's `tokenizer.model`): the rank is the id, and the bytes are spelled with GPT-2's byte table so
+    /// that the vocabulary is byte-level BPE. Special tokens are not in these files (the head is larger).
+    public static func loadTiktoken(path: String) throws -> Vocabulary {
+        let data = try contents(path: path)
+        var table = TokenTable(path: path)
+        var lineNumber = 0
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = line
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            if line.isEmpty { continue }
+            let fields = line.split(separator: UInt8(ascii: " "))
+            guard fields.count == 2, let bytes = Data(base64Encoded: Data(fields[0])),
+                fields[1].count <= 18, fields[1].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                let rank = Int(String(decoding: fields[1], as: UTF8.self))
+            else {
+                throw VocabularyError(path, .malformedText("line \(lineNumber) is not `<base64 token> <rank>`"))
+            }
+            let token = String(String.UnicodeScalarView(bytes.map { ByteLevel.characters[Int($0)] }))
+            try table.place(token, id: rank)
+        }
+        return Vocabulary(tokens: try table.tokens(), source: path, encoding: .byteLevelBPE)
+    }
+
+    /// Whether the file starts with a tiktoken line (base64, a space, digits, a newline).
+    static func looksLikeTiktoken(path: String) throws -> Bool {
+        let head = try contents(path: path).prefix(256)
+        guard let newline = head.firstIndex(of: UInt8(ascii: "\n")) else { return false }
+        let fields = head[..<newline].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        let base64 = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=".utf8)
+        return fields.count == 2 && !fields[0].isEmpty && fields[0].allSatisfy(base64.contains)
+            && !fields[1].isEmpty && fields[1].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
     }
 
     /// The encoding a GGUF file's `tokenizer.ggml.model` names: `gpt2` → byte-level BPE, `llama` and `t5`
