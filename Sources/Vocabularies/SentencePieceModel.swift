@@ -17,11 +17,14 @@ public struct SentencePieceModel: Sendable, Equatable {
 
     /// One entry of the model: its id is its position.
     public struct Piece: Sendable, Equatable {
+        /// The piece text (`▁the`, `<0x0A>`, `<s>`).
         public var piece: String
+        /// Its log probability (unigram) or merge priority (BPE).
         public var score: Float
         public var type: PieceType
     }
 
+    /// The pieces in id order.
     public let pieces: [Piece]
 
     /// Parses the bytes of a `.model` file; `path` only names the file in errors.

@@ -33,6 +33,7 @@ public struct ClassList: Sendable, Equatable {
     /// The inclusive ranges, as written.
     public let ranges: [ClosedRange<Int>]
 
+    /// A list of the given ranges.
     public init(ranges: [ClosedRange<Int>]) { self.ranges = ranges }
 
     /// Parses comma-separated indices and inclusive ranges (`"3, 10-20,7"`); blanks around items are
@@ -94,6 +95,7 @@ public struct ClassList: Sendable, Equatable {
 
 /// Why filters could not select classes.
 public struct TokenFilterError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong.
     public enum Kind: Equatable, Sendable {
         /// A class list that does not parse; `location` is `file:line` for a classes file.
         case badSyntax(specification: String, detail: String, location: String?)
@@ -109,6 +111,7 @@ public struct TokenFilterError: Error, CustomStringConvertible, Equatable, Senda
 
     public init(_ kind: Kind) { self.kind = kind }
 
+    /// A message for the user, naming the file and line for a classes file.
     public var description: String {
         switch kind {
         case .badSyntax(let specification, let detail, let location):

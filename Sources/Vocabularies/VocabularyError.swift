@@ -1,6 +1,7 @@
 /// Why a vocabulary file could not be read. The description starts with the file, so a command-line
 /// tool can print it as it is.
 public struct VocabularyError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong.
     public enum Kind: Equatable, Sendable {
         /// The path does not exist.
         case missingFile
@@ -33,6 +34,7 @@ public struct VocabularyError: Error, CustomStringConvertible, Equatable, Sendab
         self.kind = kind
     }
 
+    /// `path: problem`, ready to print.
     public var description: String {
         let problem: String
         switch kind {

@@ -21,6 +21,7 @@ public struct VocabularySizeMismatch: Sendable, Equatable, CustomStringConvertib
     /// The head's size is a multiple of 64 above the vocabulary's: most likely padding.
     public var looksLikePadding: Bool { headIsLarger && classes % 64 == 0 }
 
+    /// `vocabulary S has N tokens, the head has C classes (…)`, ready to print.
     public var description: String {
         var text = "vocabulary \(source) has \(tokens) tokens, the head has \(classes) classes"
         if headIsLarger {
