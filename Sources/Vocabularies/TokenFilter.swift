@@ -1,7 +1,7 @@
 import Foundation
 
 /// The paper's token filters: which classes of an output layer to look at.
-public enum TokenFilter: Sendable, Equatable {
+public enum TokenFilter: Sendable, Equatable, CustomStringConvertible {
     /// Classes whose decoded text has at least one letter and only letters of this script (spaces, the
     /// `▁`/`Ġ` word markers, digits, punctuation, symbols and combining marks are ignored).
     case script(UnicodeScript)
@@ -22,6 +22,15 @@ public enum TokenFilter: Sendable, Equatable {
         .classes(try ClassList(file: path))
     }
 
+    /// `script Cyrillic`, `skip digits/punctuation`, `classes 10,20-30`.
+    public var description: String {
+        switch self {
+        case .script(let script): "script \(script.rawValue)"
+        case .skipDigitsPunctuation: "skip digits/punctuation"
+        case .classes(let list): "classes \(list)"
+        }
+    }
+
     /// The script filter of a script name (`"Cyrillic"`), nil for a name the table does not know.
     public static func script(named name: String) -> TokenFilter? {
         UnicodeScript(name: name).map { .script($0) }
@@ -29,9 +38,14 @@ public enum TokenFilter: Sendable, Equatable {
 }
 
 /// Class indices written as ranges, in the order given; out-of-range indices are found by `selectedClasses`.
-public struct ClassList: Sendable, Equatable {
+public struct ClassList: Sendable, Equatable, CustomStringConvertible {
     /// The inclusive ranges, as written.
     public let ranges: [ClosedRange<Int>]
+
+    /// The list as it parses back: `10,20-30`.
+    public var description: String {
+        ranges.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
+    }
 
     /// A list of the given ranges.
     public init(ranges: [ClosedRange<Int>]) { self.ranges = ranges }

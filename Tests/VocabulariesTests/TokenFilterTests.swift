@@ -36,6 +36,11 @@ struct TokenFilterTests {
     func classLists() throws {
         #expect(try TokenFilter.classes("10,20-22, 3") == .classes(ClassList(ranges: [10...10, 20...22, 3...3])))
         #expect(try selected([.classes("0-7"), .script(.cyrillic)]) == [1, 7])
+        #expect(try TokenFilter.classes(" 10,20-30 ,4").description == "classes 10,20-30,4")
+        #expect(TokenFilter.script(.cyrillic).description == "script Cyrillic")
+        #expect(
+            TokenFilterError(.needsVocabulary(.skipDigitsPunctuation)).description
+                == "the filter skip digits/punctuation needs the model's vocabulary")
         #expect(try selected([.classes("5"), .classes("3-6")]) == [5])
         #expect(try selectedClasses([.classes("2,0")], classCount: 4) == [0, 2])
         #expect(try selectedClasses([], classCount: 3) == [0, 1, 2])
