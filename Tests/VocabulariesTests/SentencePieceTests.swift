@@ -64,6 +64,12 @@ struct SentencePieceTests {
             bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: directory + "/m.model"))), path: "m")
         #expect(model.pieces[0].type == .unknown && model.pieces[1].type == .control)
         #expect(model.pieces[newline].type == .byte)
+        // Marian names its SentencePiece models source.spm; a directory finds them too.
+        try FileManager.default.copyItem(atPath: directory + "/m.model", toPath: directory + "/source.spm")
+        try FileManager.default.removeItem(atPath: directory + "/m.model")
+        try FileManager.default.removeItem(atPath: directory + "/m.vocab")
+        let marian = try Vocabulary.load(path: directory)
+        #expect(marian.source == directory + "/source.spm" && scalars(marian.tokens) == scalars(vocabulary.tokens))
     }
 
     @Test("every prefix of a model is a VocabularyError or a prefix of its pieces; corrupted bytes never trap")
