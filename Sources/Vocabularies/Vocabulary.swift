@@ -16,13 +16,16 @@ public struct Vocabulary: Sendable, Equatable {
     public let tokens: [String]
     /// The file the tokens were read from (or a description, e.g. `model.gguf (tokenizer.ggml.tokens)`).
     public let source: String
+    /// How the tokens spell text (decides `display(_:)` and `text(_:)`).
     public let encoding: Encoding
 
+    /// A vocabulary from tokens already in class order (e.g. GGUF's `tokenizer.ggml.tokens`).
     public init(tokens: [String], source: String, encoding: Encoding) {
         self.tokens = tokens
         self.source = source
         self.encoding = encoding
     }
 
+    /// The number of tokens (compare with the head's classes through `checkSize(against:)`).
     public var count: Int { tokens.count }
 }
