@@ -10,10 +10,7 @@ extension ModelHead {
         "model.pt", "checkpoint_best.pt", "checkpoint.pt",
     ]
     /// Vocabulary files, best first (the full tokenizer before bare token lists).
-    static let vocabularyFiles = [
-        "tokenizer.json", "vocab.json", "vocab.txt", "tokenizer.model", "spiece.model", "sentencepiece.bpe.model",
-        "target.spm", "vocab.yml",
-    ]
+    static var vocabularyFiles: [String] { Vocabulary.knownFileNames }
 
     /// Finds and reads the output layer of the model at `path`: an npy/npz layer, a safetensors,
     /// PyTorch or GGUF file, or a Hugging Face model folder. A file inside a folder with a
@@ -161,26 +158,14 @@ extension ModelHead {
             }
         }
         if vocabulary == nil, let gguf = file as? GGUFFile, let tokens = gguf.tokens {
-            let model = gguf.metadata["tokenizer.ggml.model"]?.string ?? ""
             vocabulary = Vocabulary(
-                tokens: tokens, source: "\(gguf.path) (tokenizer.ggml.tokens)", encoding: ggufEncoding(model))
+                ggufTokens: tokens, tokenizerModel: gguf.metadata["tokenizer.ggml.model"]?.string ?? "",
+                source: "\(gguf.path) (tokenizer.ggml.tokens)")
         }
-        if let vocabulary, vocabulary.count != classes {
-            warnings.append(
-                "the vocabulary (\(vocabulary.source)) has \(vocabulary.count) tokens, the head has \(classes) classes;"
-                    + " classes without a token are shown by index")
+        if let mismatch = vocabulary?.checkSize(against: classes) {
+            warnings.append("\(mismatch); classes without a token are shown by index")
         }
         return (vocabulary, warnings)
-    }
-
-    /// How GGUF's `tokenizer.ggml.model` spells tokens.
-    static func ggufEncoding(_ model: String) -> Vocabulary.Encoding {
-        switch model {
-        case "gpt2": return .byteLevelBPE
-        case "llama", "t5": return .sentencePiece
-        case "bert": return .wordPiece
-        default: return .plain
-        }
     }
 
     private static func exists(_ folder: String, _ name: String) -> Bool {

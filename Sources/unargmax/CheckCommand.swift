@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LayerFormats
 import OutputHeads
+import Vocabularies
 import Unargmaxable
 
 struct CheckCommand: ParsableCommand {
@@ -36,6 +37,22 @@ struct CheckCommand: ParsableCommand {
     var layer: String
 
     @OptionGroup var head: HeadOptions
+
+    @Option(
+        help: """
+            Decide only classes whose token is written in this Unicode script (e.g. Cyrillic, Latin, Han), as the \
+            paper does for a translation model's target language. Every class still competes.
+            """)
+    var script: String?
+
+    @Flag(help: "Skip classes whose token is only digits, punctuation, symbols or spaces.")
+    var skipDigitsPunct = false
+
+    @Option(help: "Decide only these classes: indices and ranges such as 10,20-30.")
+    var classes: String?
+
+    @Option(help: "Decide only the classes listed in this file (one index or range per line, # comments).")
+    var classesFile: String?
 
     @Option(help: "Inputs lie in the box |x_j| ≤ R (default 100, the paper's setting).")
     var box: Double?
@@ -91,16 +108,40 @@ struct CheckCommand: ParsableCommand {
         return options
     }
 
+    /// The token filters given on the command line (their intersection chooses the classes to decide).
+    func filters() throws -> [TokenFilter] {
+        var filters: [TokenFilter] = []
+        if let script {
+            guard let filter = TokenFilter.script(named: script) else {
+                throw ValidationError(
+                    "Unknown script '\(script)'; known: \(UnicodeScript.allCases.map(\.rawValue).joined(separator: ", "))."
+                )
+            }
+            filters.append(filter)
+        }
+        if skipDigitsPunct { filters.append(.skipDigitsPunctuation) }
+        if let classes { filters.append(try TokenFilter.classes(classes)) }
+        if let classesFile { filters.append(try TokenFilter.classes(file: classesFile)) }
+        return filters
+    }
+
     func run() throws {
+        let filters = try filters()
         let model = try head.load(layer)
         let softmax = SoftmaxLayer(model.arrays, useBias: !ignoreBias)
+        var options = options
+        if !filters.isEmpty {
+            options.classes = try selectedClasses(filters, classCount: softmax.classes, vocabulary: model.vocabulary)
+        }
         let bar = ProgressBar(enabled: !quiet)
         let report = UnargmaxableDetector.detect(softmax, options: options) { bar.update($0) }
         let rendered: String
         switch format {
-        case .json: rendered = ReportRendering.json(report, layerPath: layer, model: model)
+        case .json:
+            rendered = ReportRendering.json(report, layerPath: layer, model: model, filters: filters.map(\.description))
         case .csv: rendered = ReportRendering.csv(report, vocabulary: model.vocabulary)
-        case .text: rendered = ReportRendering.text(report, layerPath: layer, model: model)
+        case .text:
+            rendered = ReportRendering.text(report, layerPath: layer, model: model, filters: filters.map(\.description))
         }
         if let certificates {
             try AtomicFileWriter.write(ReportRendering.certificates(report) + "\n", to: certificates)

@@ -29,7 +29,9 @@ enum ReportRendering {
         return "\(index) \(vocabulary.display(index))"
     }
 
-    static func json(_ report: ArgmaxabilityReport, layerPath: String, model: ModelHead? = nil) -> String {
+    static func json(
+        _ report: ArgmaxabilityReport, layerPath: String, model: ModelHead? = nil, filters: [String] = []
+    ) -> String {
         let vocabulary = model?.vocabulary
         let classes: [JSONValue] = report.results.map { r in
             var members: [(String, JSONValue)] = [("index", .int(r.index))]
@@ -69,7 +71,8 @@ enum ReportRendering {
                 .object([
                     ("argmaxable", .int(report.count(.argmaxable))),
                     ("unargmaxable", .int(report.count(.unargmaxable))),
-                    ("undecided", .int(report.count(.undecided))), ("seconds", .number(report.seconds)),
+                    ("undecided", .int(report.count(.undecided))), ("decided_classes", .int(report.results.count)),
+                    ("filters", .array(filters.map(JSONValue.string))), ("seconds", .number(report.seconds)),
                 ])
             ),
             ("classes", .array(classes)),
@@ -92,7 +95,9 @@ enum ReportRendering {
             }.joined(separator: "\n")
     }
 
-    static func text(_ report: ArgmaxabilityReport, layerPath: String, model: ModelHead? = nil) -> String {
+    static func text(
+        _ report: ArgmaxabilityReport, layerPath: String, model: ModelHead? = nil, filters: [String] = []
+    ) -> String {
         let vocabulary = model?.vocabulary
         let domainText: String
         switch report.domain {
@@ -112,6 +117,11 @@ enum ReportRendering {
         }
         if let vocabulary { lines.insert("vocabulary:    \(vocabulary.source) (\(vocabulary.count) tokens)", at: 2) }
         for warning in model?.warnings ?? [] { lines.append("note:          \(warning)") }
+        if !filters.isEmpty {
+            lines.append(
+                "classes:       \(report.results.count) of \(report.classes) decided (\(filters.joined(separator: "; "))),"
+                    + " all \(report.classes) competing")
+        }
         if vocabulary != nil {
             lines.append("unargmaxable:  \(unargmaxable.count)")
             lines += unargmaxable.prefix(200).map { "  " + label($0, vocabulary) }

@@ -156,3 +156,28 @@ def test_a_pickle_calling_os_system_is_refused_and_nothing_runs(unargmax, tmp_pa
     assert code != 0
     assert "system" in err and str(model) in err
     assert not marker.exists()
+
+
+def test_token_filters_choose_classes_but_all_classes_compete(unargmax, tmp_path):
+    rng = np.random.default_rng(11)
+    W = rng.standard_normal((60, 3)).astype(np.float32)
+    W[:12] *= 0.4
+    save_file({"lm_head.weight": W}, str(tmp_path / "model.safetensors"))
+    write_tokenizer(str(tmp_path), 60, 7)
+    full = json.loads(unargmax("check", tmp_path, "--unbounded", "--format", "json", "--quiet")[1])
+    verdict = {c["index"]: c["verdict"] for c in full["classes"]}
+    (tmp_path / "classes.txt").write_text("# a comment\n3\n5-7\n40\n")
+    for flags, expected in [
+        (["--classes", "3,5-7,40"], [3, 5, 6, 7, 40]),
+        (["--classes-file", tmp_path / "classes.txt"], [3, 5, 6, 7, 40]),
+        (["--script", "Cyrillic"], [5]),  # "привет"
+        (["--classes", "0-10", "--skip-digits-punct"], list(range(11))),
+    ]:
+        out = json.loads(unargmax("check", tmp_path, "--unbounded", "--format", "json", "--quiet", *flags)[1])
+        assert [c["index"] for c in out["classes"]] == expected, flags
+        assert all(c["verdict"] == verdict[c["index"]] for c in out["classes"]), flags
+        assert out["summary"]["decided_classes"] == len(expected) and out["layer"]["classes"] == 60
+    code, _, err = unargmax("check", tmp_path, "--classes", "70", "--quiet", check=False)
+    assert code != 0 and "70" in err
+    code, _, err = unargmax("check", tmp_path, "--script", "Klingon", "--quiet", check=False)
+    assert code != 0 and "Klingon" in err
