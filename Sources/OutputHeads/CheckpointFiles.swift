@@ -28,6 +28,18 @@ public enum CheckpointKind: String, Sendable {
         return nil
     }
 
+    /// The kind a file's extension names, for files whose first bytes match nothing.
+    init?(extensionOf path: String) {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "npy": self = .npy
+        case "npz": self = .npz
+        case "safetensors": self = .safetensors
+        case "gguf": self = .gguf
+        case "bin", "pt", "pth", "ckpt": self = .torchZip
+        default: return nil
+        }
+    }
+
     /// torch.save's zip holds `<archive>/data.pkl`; an npz holds `.npy` members.
     private static func isTorchZip(_ path: String) throws -> Bool {
         do {
@@ -44,7 +56,8 @@ public enum CheckpointFiles {
     /// The tensor file at `path` (safetensors, PyTorch, GGUF); nil for npy/npz layer files,
     /// which `LayerArrays` reads.
     public static func open(path: String) throws -> (any TensorFile)? {
-        guard let kind = try CheckpointKind.detect(path: path) else {
+        // Unrecognised first bytes: the extension picks the reader whose error says best what is wrong.
+        guard let kind = try CheckpointKind.detect(path: path) ?? CheckpointKind(extensionOf: path) else {
             throw ModelFormatError(
                 path,
                 .unknownFormat("not npy, npz, safetensors, GGUF or a PyTorch checkpoint (unrecognised first bytes)"))

@@ -22,8 +22,6 @@ struct HullCommand: ParsableCommand {
     @Argument(help: "The layer or model: .npz/.npy, .safetensors, PyTorch .bin/.pt, .gguf, or a model folder.")
     var layer: String
 
-    @OptionGroup var head: HeadOptions
-
     @Flag(help: "Use the layer's bias b (the file must have one).")
     var bias = false
 
@@ -37,7 +35,7 @@ struct HullCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let arrays = try head.load(layer).arrays
+        let arrays = try ModelHead.load(path: layer).arrays
         guard !bias || arrays.bias != nil else {
             throw CommandFailure("\(layer): has no bias array (b or decoder_ff_logit_out_b); drop --bias")
         }

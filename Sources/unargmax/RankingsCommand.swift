@@ -23,8 +23,6 @@ struct RankingsCommand: ParsableCommand {
     @Argument(help: "The layer or model: .npz/.npy, .safetensors, PyTorch .bin/.pt, .gguf, or a model folder.")
     var layer: String
 
-    @OptionGroup var head: HeadOptions
-
     @Option(help: "An input x (comma-separated, d numbers): print its ranking.")
     var at: String?
 
@@ -48,7 +46,7 @@ struct RankingsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let arrays = try head.load(layer).arrays
+        let arrays = try ModelHead.load(path: layer).arrays
         let bias = ignoreBias ? nil : arrays.bias?.map(Double.init)
         let arrangement = BraidArrangement(
             weights: arrays.weights.values.map(Double.init), bias: bias,
