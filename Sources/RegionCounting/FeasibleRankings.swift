@@ -50,6 +50,37 @@ public enum FeasibleRankings {
             regions: regions, boundedRegions: bounded, permutations: permutations)
     }
 
+    /// Both cases of a shape — with a bias and without — from one computation: they are partial
+    /// sums of the same e_k(1, …, C − 1), so the multi-modular method computes the series once per
+    /// prime and recombines the three requested sums (regions with and without bias, bounded).
+    public static func countBothCases(
+        classes: Int, dimension: Int, method: Method = .automatic
+    ) -> (bias: RegionCount, noBias: RegionCount) {
+        precondition(classes >= 1 && dimension >= 0)
+        guard classes > 1, dimension < classes - 1,
+            resolved(method, classes: classes, dimension: dimension) == .multimodular
+        else {
+            return (
+                count(classes: classes, dimension: dimension, bias: true, method: method),
+                count(classes: classes, dimension: dimension, bias: false, method: method)
+            )
+        }
+        let withBias = Targets(dimension: dimension, bias: true)
+        let withoutBias = Targets(dimension: dimension, bias: false)
+        let values = MultimodularSeries.partialSums(
+            classes: classes, degree: dimension,
+            weights: [withBias.regionWeights, withBias.boundedWeights!, withoutBias.regionWeights])
+        let permutations = BigInt.factorial(classes)
+        return (
+            RegionCount(
+                classes: classes, dimension: dimension, hasBias: true, regions: values[0],
+                boundedRegions: values[1].magnitude, permutations: permutations),
+            RegionCount(
+                classes: classes, dimension: dimension, hasBias: false, regions: values[2], boundedRegions: 0,
+                permutations: permutations)
+        )
+    }
+
     /// A rough count of the word operations the automatic method needs (primes × series length ×
     /// log), so front ends can refuse shapes that would run for days instead of hanging.
     public static func estimatedWork(classes: Int, dimension: Int) -> Double {

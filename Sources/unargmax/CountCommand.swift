@@ -29,6 +29,9 @@ struct CountCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Whether the layer has a bias term.")
     var bias = true
 
+    @Flag(help: "Count both cases, with and without a bias, in one pass (JSON: an array of the two objects).")
+    var both = false
+
     @Flag(help: "Print the table for |C| = 1…max-classes (rows) and d = 1…max-dim (columns).")
     var table = false
 
@@ -45,6 +48,7 @@ struct CountCommand: ParsableCommand {
     var format: Format = .text
 
     func validate() throws {
+        if both && table { throw ValidationError("--both counts one shape; --table already takes --bias/--no-bias.") }
         if table {
             // Cells hold numbers of up to log10(|C|!) digits: 300 × 300 is already ~20 MB of text.
             guard (1...300).contains(maxClasses), (1...300).contains(maxDimension) else {
@@ -83,6 +87,14 @@ struct CountCommand: ParsableCommand {
         if table {
             let table = RegionCountTable(maxClasses: maxClasses, maxDimension: maxDimension, bias: bias)
             print(RegionCountRendering.render(table, as: format), terminator: "")
+        } else if both {
+            let (withBias, withoutBias) = FeasibleRankings.countBothCases(
+                classes: classes!, dimension: dimension!, method: method)
+            if format == .json {
+                print("[\(RegionCountRendering.json(withBias)), \(RegionCountRendering.json(withoutBias))]")
+            } else {
+                print(RegionCountRendering.text(withBias) + "\n\n" + RegionCountRendering.text(withoutBias))
+            }
         } else {
             let count = FeasibleRankings.count(classes: classes!, dimension: dimension!, bias: bias, method: method)
             print(format == .json ? RegionCountRendering.json(count) : RegionCountRendering.text(count))

@@ -62,3 +62,12 @@ def test_bad_arguments_are_refused_clearly(unargmax, args, message):
     code, out, err = unargmax(*args, check=False)
     assert code != 0 and out == ""
     assert message in err and "Traceback" not in err and "Fatal error" not in err
+
+
+@pytest.mark.parametrize("classes, dim", [(32000, 512), (700, 699), (5, 2)])
+def test_both_cases_in_one_pass(unargmax_json, classes, dim):
+    both = unargmax_json("count", "--classes", classes, "--dim", dim, "--both")
+    assert [entry["bias"] for entry in both] == [True, False]
+    for entry in both:
+        ref = independent_counts.count(classes, dim, entry["bias"])
+        assert (entry["regions"], entry["bounded_regions"]) == (str(ref["regions"]), str(ref["bounded_regions"]))

@@ -150,3 +150,20 @@ struct FeasibleRankingTests {
         }
     }
 }
+
+@Suite("Both bias cases at once")
+struct BothCasesTests {
+    @Test("countBothCases equals the two single counts", arguments: [(4, 2), (60, 7), (3000, 40), (20, 25), (1, 0)])
+    func equalsSingles(classes: Int, dimension: Int) {
+        let both = FeasibleRankings.countBothCases(classes: classes, dimension: dimension)
+        let single = (
+            FeasibleRankings.count(classes: classes, dimension: dimension, bias: true),
+            FeasibleRankings.count(classes: classes, dimension: dimension, bias: false)
+        )
+        #expect(both.bias.regions == single.0.regions && both.bias.boundedRegions == single.0.boundedRegions)
+        #expect(both.noBias.regions == single.1.regions && both.noBias.boundedRegions == single.1.boundedRegions)
+        let multimodular = FeasibleRankings.countBothCases(
+            classes: classes, dimension: dimension, method: .multimodular)
+        #expect(multimodular.bias.regions == single.0.regions && multimodular.noBias.regions == single.1.regions)
+    }
+}
