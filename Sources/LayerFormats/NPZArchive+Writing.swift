@@ -2,24 +2,62 @@ import CZlib
 import Foundation
 
 extension NPZArchive {
-    /// One float32 array to write into an `.npz`, with its NumPy shape.
-    public struct Member: Sendable {
+    /// One array to write into an `.npz`, with its NumPy shape and dtype. Its bytes come from a
+    /// producer that is called twice — once for the CRC-32 the local header needs, once to write —
+    /// so a large array can be generated in pieces and never held whole in memory.
+    public struct Member: @unchecked Sendable {  // the producer is called on the writing thread only
         public let name: String
         public let shape: [Int]
-        let values: FloatMatrix  // rows × columns holding the shape's elements, row-major
+        let dtype: NumpyDType
+        let byteCount: Int
+        /// Calls its argument with consecutive pieces of the array's little-endian bytes.
+        let produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
 
-        /// A 2-D array, `matrix.rows × matrix.columns`.
+        /// A 2-D float32 array, `matrix.rows × matrix.columns`.
         public init(name: String, matrix: FloatMatrix) {
-            self.name = name
-            self.shape = [matrix.rows, matrix.columns]
-            self.values = matrix
+            self.init(
+                name: name, shape: [matrix.rows, matrix.columns], dtype: .float32(bigEndian: false),
+                byteCount: matrix.rows * matrix.columns * 4
+            ) { consume in
+                try matrix.withUnsafeBufferPointer { try consume(UnsafeRawBufferPointer($0)) }
+            }
         }
 
-        /// A 1-D array.
+        /// A 1-D float32 array.
         public init(name: String, vector: [Float]) {
+            self.init(name: name, shape: [vector.count], dtype: .float32(bigEndian: false), byteCount: vector.count * 4)
+            {
+                consume in try vector.withUnsafeBytes { try consume($0) }
+            }
+        }
+
+        /// A 1-D int64 array.
+        public init(name: String, integers: [Int]) {
+            let values = integers.map { Int64($0).littleEndian }
+            self.init(name: name, shape: [values.count], dtype: .int64(bigEndian: false), byteCount: values.count * 8) {
+                consume in try values.withUnsafeBytes { try consume($0) }
+            }
+        }
+
+        /// A 1-D uint8 array (e.g. UTF-8 text).
+        public init(name: String, bytes: [UInt8]) {
+            self.init(name: name, shape: [bytes.count], dtype: .uint8, byteCount: bytes.count) { consume in
+                try bytes.withUnsafeBytes { try consume($0) }
+            }
+        }
+
+        /// Any array: `produce` must hand over exactly `byteCount` bytes of `dtype` elements in C order,
+        /// the same bytes each time it is called.
+        public init(
+            name: String, shape: [Int], dtype: NumpyDType, byteCount: Int,
+            produce: @escaping ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+        ) {
+            precondition(shape.reduce(1, *) * dtype.size == byteCount, "NPZ member \(name): shape and size disagree")
             self.name = name
-            self.shape = [vector.count]
-            self.values = FloatMatrix(rows: 1, columns: vector.count, values: vector)
+            self.shape = shape
+            self.dtype = dtype
+            self.byteCount = byteCount
+            self.produce = produce
         }
     }
 
@@ -42,16 +80,20 @@ extension NPZArchive {
             var directory: [UInt8] = []
             var needsZIP64End = forceZIP64 || members.count >= 0xFFFF
             for member in members {
-                let header = NumpyArray.header(shape: member.shape)
-                let (size, crc) = member.values.withUnsafeBufferPointer { values in
-                    let payload = UnsafeRawBufferPointer(values)
-                    var crc = header.withUnsafeBytes {
-                        crc32_z(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), z_size_t($0.count))
-                    }
-                    crc = crc32_z(
-                        crc, payload.baseAddress?.assumingMemoryBound(to: Bytef.self), z_size_t(payload.count))
-                    return (header.count + payload.count, UInt32(crc))
+                let header = NumpyArray.header(shape: member.shape, descr: member.dtype.descr)
+                var crc = header.withUnsafeBytes {
+                    crc32_z(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), z_size_t($0.count))
                 }
+                var produced = 0
+                try member.produce { piece in
+                    crc = crc32_z(crc, piece.baseAddress?.assumingMemoryBound(to: Bytef.self), z_size_t(piece.count))
+                    produced += piece.count
+                }
+                guard produced == member.byteCount else {
+                    throw LayerFormatError(path, .writeFailed("array '\(member.name)' produced \(produced) bytes"))
+                }
+                let size = header.count + member.byteCount
+                let crcValue = UInt32(crc)
                 let offset = file.offset
                 let zip64 = forceZIP64 || size >= 0xFFFF_FFFF || offset >= 0xFFFF_FFFF
                 needsZIP64End = needsZIP64End || zip64
@@ -65,17 +107,25 @@ extension NPZArchive {
                 let padding = (64 - unpadded % 64) % 64
                 var local =
                     le32(ZipSignature.localHeader) + le16(version) + le16(flags) + le16(0) + le16(0) + le16(0x21)
-                local += le32(crc) + le32(zip64 ? 0xFFFF_FFFF : UInt32(size)) + le32(zip64 ? 0xFFFF_FFFF : UInt32(size))
+                local +=
+                    le32(crcValue) + le32(zip64 ? 0xFFFF_FFFF : UInt32(size)) + le32(zip64 ? 0xFFFF_FFFF : UInt32(size))
                 local += le16(UInt16(name.count)) + le16(UInt16(zip64Local.count + 4 + padding)) + name + zip64Local
                 local += le16(0xD935) + le16(UInt16(padding)) + [UInt8](repeating: 0, count: padding)
                 try file.write(local)
                 try file.write(header)
-                try member.values.withUnsafeBufferPointer { try file.write(UnsafeRawBufferPointer($0)) }
+                var written = 0
+                try member.produce { piece in
+                    try file.write(piece)
+                    written += piece.count
+                }
+                guard written == member.byteCount else {
+                    throw LayerFormatError(path, .writeFailed("array '\(member.name)' changed while being written"))
+                }
 
                 let zip64Central: [UInt8] = zip64 ? le16(1) + le16(24) + le64(size) + le64(size) + le64(offset) : []
                 directory +=
                     le32(ZipSignature.directoryEntry) + le16(0x0300 | version) + le16(version) + le16(flags) + le16(0)
-                directory += le16(0) + le16(0x21) + le32(crc)
+                directory += le16(0) + le16(0x21) + le32(crcValue)
                 directory += le32(zip64 ? 0xFFFF_FFFF : UInt32(size)) + le32(zip64 ? 0xFFFF_FFFF : UInt32(size))
                 directory += le16(UInt16(name.count)) + le16(UInt16(zip64Central.count)) + le16(0) + le16(0) + le16(0)
                 // External attributes: a regular file, rw-r--r-- (version made by: Unix).

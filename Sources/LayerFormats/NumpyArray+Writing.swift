@@ -4,9 +4,9 @@ extension NumpyArray {
     /// The `.npy` header for little-endian float32 data in C order: magic, version (1.0, or 2.0
     /// when the header needs more than 16 bits of length), the dictionary, and space padding with
     /// a final newline so the data starts on a 64-byte boundary, as numpy writes it.
-    static func header(shape: [Int]) -> [UInt8] {
+    static func header(shape: [Int], descr: String = "<f4") -> [UInt8] {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        let dictionary = Array("{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }".utf8)
+        let dictionary = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }".utf8)
         func padded(_ prefix: Int) -> Int { (prefix + dictionary.count + 1 + 63) / 64 * 64 - prefix }
         let prefix = padded(10) <= Int(UInt16.max) ? 10 : 12
         let length = padded(prefix)

@@ -1,11 +1,14 @@
 import Foundation
 
-/// Element types a layer may be stored in (NumPy's `descr` strings `<f2 <f4 <f8`, `>` for
-/// big-endian; `=` and `|` are read as little-endian, the byte order of every host Swift runs on here).
+/// Element types this reader knows (NumPy's `descr` strings `<f2 <f4 <f8 <i8 |u1`, `>` for
+/// big-endian; `=` and `|` are read as little-endian, the byte order of every host Swift runs on
+/// here). Layers are floats; the integer types serve index arrays (e.g. certificate files).
 public enum NumpyDType: Equatable, Sendable {
     case float16(bigEndian: Bool)
     case float32(bigEndian: Bool)
     case float64(bigEndian: Bool)
+    case int64(bigEndian: Bool)
+    case uint8
 
     init?(descr: String) {
         let scalars = Array(descr.unicodeScalars)
@@ -15,16 +18,37 @@ public enum NumpyDType: Equatable, Sendable {
         case "f2": self = .float16(bigEndian: big)
         case "f4": self = .float32(bigEndian: big)
         case "f8": self = .float64(bigEndian: big)
+        case "i8": self = .int64(bigEndian: big)
+        case "u1": self = .uint8
         default: return nil
+        }
+    }
+
+    /// The `descr` string, as NumPy writes it.
+    public var descr: String {
+        switch self {
+        case .float16(let big): return (big ? ">" : "<") + "f2"
+        case .float32(let big): return (big ? ">" : "<") + "f4"
+        case .float64(let big): return (big ? ">" : "<") + "f8"
+        case .int64(let big): return (big ? ">" : "<") + "i8"
+        case .uint8: return "|u1"
+        }
+    }
+
+    var isFloat: Bool {
+        switch self {
+        case .float16, .float32, .float64: return true
+        case .int64, .uint8: return false
         }
     }
 
     /// Bytes per element.
     public var size: Int {
         switch self {
+        case .uint8: return 1
         case .float16: return 2
         case .float32: return 4
-        case .float64: return 8
+        case .float64, .int64: return 8
         }
     }
 }
@@ -134,6 +158,7 @@ public struct NumpyArray: Sendable {
     /// order read transposed), the data is little-endian float32 and 4-byte aligned: the matrix
     /// then views the mapped file (or inflated buffer). Otherwise it is converted once.
     public func matrix(transposed: Bool = false) throws -> FloatMatrix {
+        try requireFloat()
         guard shape.count == 2 else { throw LayerFormatError(source, .wrongDimensions(expected: 2, shape: shape)) }
         let (rows, columns) = transposed ? (shape[1], shape[0]) : (shape[0], shape[1])
         // Stored row-major as `shape` (C order) or as its transpose (Fortran order).
@@ -154,6 +179,7 @@ public struct NumpyArray: Sendable {
 
     /// The array as a vector: 1-D, or 2-D with one row or one column (Marian stores biases as 1 × C).
     public func vector() throws -> [Float] {
+        try requireFloat()
         guard shape.count == 1 || (shape.count == 2 && (shape[0] == 1 || shape[1] == 1)) else {
             throw LayerFormatError(source, .wrongDimensions(expected: 1, shape: shape))
         }
@@ -190,6 +216,52 @@ public struct NumpyArray: Sendable {
             float16ToFloat.withUnsafeBufferPointer { table in
                 run(Float16Reader(base: base, bigEndian: big, table: table))
             }
+        case .int64, .uint8: preconditionFailure("integer arrays are not converted to floats")
+        }
+    }
+
+    private func requireFloat() throws {
+        guard dtype.isFloat else {
+            throw LayerFormatError(source, .unsupportedDType(dtype.descr))
+        }
+    }
+
+    /// The elements of a 1-D (or any) `<i8` array in storage order.
+    public func int64Values() throws -> [Int] {
+        guard case .int64(let big) = dtype else { throw LayerFormatError(source, .unsupportedDType(dtype.descr)) }
+        let bytes = data.bytes
+        return (0..<elementCount).map { i in
+            let raw = bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
+            return Int(Int64(bitPattern: big ? UInt64(bigEndian: raw) : UInt64(littleEndian: raw)))
+        }
+    }
+
+    /// The bytes of a `|u1` array.
+    public func byteValues() throws -> [UInt8] {
+        guard dtype == .uint8 else { throw LayerFormatError(source, .unsupportedDType(dtype.descr)) }
+        return Array(data.bytes)
+    }
+
+    /// The elements of a float array as Double (exact for every float type), in storage order.
+    public func float64Values() throws -> [Double] {
+        let bytes = data.bytes
+        switch dtype {
+        case .float64(let big):
+            return (0..<elementCount).map { i in
+                let raw = bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
+                return Double(bitPattern: big ? UInt64(bigEndian: raw) : UInt64(littleEndian: raw))
+            }
+        case .float16, .float32:
+            return try vectorOfAnyShape().map(Double.init)
+        case .int64, .uint8:
+            throw LayerFormatError(source, .unsupportedDType(dtype.descr))
+        }
+    }
+
+    private func vectorOfAnyShape() throws -> [Float] {
+        [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
+            convert(into: buffer, transposingStored: nil)
+            count = elementCount
         }
     }
 }

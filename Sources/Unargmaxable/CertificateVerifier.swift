@@ -101,10 +101,56 @@ public struct CertificateVerifier: Sendable {
                 }
             }
         }
-        for (k, outcome) in zip(blockable, witnessMarginsByGEMM(blockable.map { certificates[$0] }, threads: threads)) {
+        // Witnesses whose coordinates are float32 values (all the detectors write) are checked first by
+        // float32 GEMM with the same rigorous error bound the detectors certify with: half the memory
+        // traffic and twice the speed of binary64. Whatever that bound cannot settle is checked again
+        // in binary64 (tighter bound), so no valid certificate is refused for the float32 bound's sake.
+        var inBinary64: [Int] = []
+        var single: [Int] = []
+        for k in blockable {
+            if case .witness(let x) = certificates[k].certificate, x.allSatisfy({ Double(Float($0)) == $0 }) {
+                single.append(k)
+            } else {
+                inBinary64.append(k)
+            }
+        }
+        for (k, proven) in zip(single, witnessMarginsByFloat32(single.map { certificates[$0] }, threads: threads)) {
+            if proven { outcomes[k] = .provesArgmaxable } else { inBinary64.append(k) }
+        }
+        for (k, outcome) in zip(inBinary64, witnessMarginsByGEMM(inBinary64.map { certificates[$0] }, threads: threads))
+        {
             outcomes[k] = outcome
         }
         return outcomes
+    }
+
+    /// Whether each witness (float32 coordinates) certifiably makes its class the strict argmax, by
+    /// float32 GEMM blocks with the rigorous bound of `Float32LogitErrors` (false: not settled here).
+    private func witnessMarginsByFloat32(
+        _ entries: [(index: Int, certificate: Certificate)], threads: Int
+    ) -> [Bool] {
+        guard !entries.isEmpty else { return [] }
+        let d = layer.dimension
+        openblas_set_num_threads(Int32(max(1, threads)))
+        var block = LogitBlock(
+            layer: layer, errors: Float32LogitErrors(layer), threads: threads, inputs: entries.count)
+        var proven: [Bool] = []
+        proven.reserveCapacity(entries.count)
+        var start = 0
+        while start < entries.count {
+            let rows = min(block.capacity, entries.count - start)
+            var inputs = [Float](repeating: 0, count: rows * d)
+            for r in 0..<rows {
+                guard case .witness(let x) = entries[start + r].certificate else { continue }
+                for j in 0..<d { inputs[r * d + j] = Float(x[j]) }
+            }
+            let owners = entries[start..<(start + rows)].map(\.index)
+            proven += block.scan(inputs: inputs, rows: rows, owners: owners).map {
+                layer.classes == 1 || $0.ownerMargin > 0
+            }
+            start += rows
+        }
+        return proven
     }
 
     /// Certified witness margins for many witnesses at once: logits by `cblas_dgemm` (W converted

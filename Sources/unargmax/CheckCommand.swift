@@ -84,7 +84,11 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Write the report to this file (atomically) instead of stdout.")
     var output: String?
 
-    @Option(help: "Write every class's certificate to this JSON file.")
+    @Option(
+        help: """
+            Write every class's certificate to this file: JSON, or the compact binary layout when the name ends \
+            in .npz (for large layers; see Documentation/Detectors.md).
+            """)
     var certificates: String?
 
     @Flag(help: "No progress on stderr.")
@@ -144,7 +148,11 @@ struct CheckCommand: ParsableCommand {
             rendered = ReportRendering.text(report, layerPath: layer, model: model, filters: filters.map(\.description))
         }
         if let certificates {
-            try AtomicFileWriter.write(ReportRendering.certificates(report) + "\n", to: certificates)
+            if certificates.lowercased().hasSuffix(".npz") {
+                try CertificateArchive.write(report, to: certificates)
+            } else {
+                try AtomicFileWriter.write(ReportRendering.certificates(report) + "\n", to: certificates)
+            }
         }
         try CommandSupport.emit(rendered, output: output)
     }
