@@ -95,6 +95,10 @@ public struct HubClient: Sendable {
     public func resolve(
         _ id: HubModelID, revision: String = "main", headTensors: (HubHeadQuery) throws -> [String]
     ) throws -> HubResolution {
+        // The revision becomes a path under refs/: nothing that could leave it.
+        let segments = revision.split(separator: "/", omittingEmptySubsequences: false)
+        guard !revision.isEmpty, !revision.contains("\\"), segments.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") })
+        else { throw HubError(model: id.repository, url: nil, .notFound("'\(revision)' is not a revision name")) }
         let cache = HubCache(root: cacheDirectory, id: id)
         if let found = try cached(id, revision: revision, cache: cache, headTensors: headTensors) { return found }
         guard !isOffline else { throw HubError(model: id.repository, url: nil, .offline(cache: cacheDirectory)) }

@@ -35,7 +35,8 @@ public struct HubError: Error, CustomStringConvertible, Sendable, Equatable {
             let advice =
                 hasToken
                 ? "the token in HF_TOKEN has no access to it; accept its licence on the Hub or use another token"
-                : "it is gated or private: set HF_TOKEN to a token with access (after accepting its licence)"
+                : "it is gated or private (or does not exist): set HF_TOKEN to a token with access"
+                    + " (after accepting its licence on the Hub)"
             return "\(model): HTTP \(status)\(at): \(advice)"
         case .notFound(let what):
             return "\(model): \(what)\(at)"

@@ -19,6 +19,10 @@ struct HubModelIDTests {
         ] {
             #expect(HubModelID(text) == nil, "\(text)")
         }
+        // A folder of the current directory (the package's, under `swift test`) is a local model, never an id.
+        if FileManager.default.fileExists(atPath: "Tests/ModelHubTests") {
+            #expect(HubModelID("Tests/ModelHubTests") == nil)
+        }
     }
 }
 
@@ -265,6 +269,17 @@ struct HubClientTests {
         }
     }
 
+    @Test func revisionsThatWouldLeaveTheCacheAreRefused() throws {
+        try withTemporaryDirectory { folder in
+            let client = testClient(endpoint: "http://127.0.0.1:9", folder: folder)
+            let id = try #require(HubModelID("org/tiny"))
+            for revision in ["", "../../x", "a/../b", "/abs", "a//b", "a\\b", ".hidden"] {
+                let error = #expect(throws: HubError.self) { try client.resolve(id, revision: revision) { _ in [] } }
+                #expect(error?.kind == .notFound("'\(revision)' is not a revision name"))
+            }
+        }
+    }
+
     @Test func offlineWithNothingCached() throws {
         try withTemporaryDirectory { folder in
             let client = testClient(
@@ -329,6 +344,84 @@ struct HubClientTests {
                     return
                 }
                 #expect(Date().timeIntervalSince(started) < 5)
+            }
+        }
+    }
+}
+
+@Suite("Interrupted and hostile downloads")
+struct HubDownloadEdgeTests {
+    @Test func resumesAnInterruptedHeadFile() throws {
+        try withTemporaryDirectory { folder in
+            let root = folder + "/hub"
+            try writeFixtureModel(root: root, repo: "org/tiny")
+            try withServer(root: root) { server in
+                let id = try #require(HubModelID("org/tiny"))
+                let first = try testClient(endpoint: server.endpoint, folder: folder).resolve(id, headTensors: lmHead)
+                let compact = try Data(contentsOf: URL(fileURLWithPath: first.folder + "/model.safetensors"))
+                let headerEnd = 8 + Int(compact.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+
+                // Another cache holding an interrupted copy: the header and 1000 bytes of the first tensor.
+                let other = folder + "/other"
+                let heads = other + "/cache/models--org--tiny/unargmax-heads/\(fixtureCommit)"
+                try FileManager.default.createDirectory(atPath: heads, withIntermediateDirectories: true)
+                let cut = headerEnd + 1000
+                try compact.prefix(cut).write(to: URL(fileURLWithPath: heads + "/model.safetensors.incomplete"))
+                server.clearLog()
+                let second = try testClient(endpoint: server.endpoint, folder: other).resolve(id, headTensors: lmHead)
+                #expect(second.folder == heads)
+                #expect(try Data(contentsOf: URL(fileURLWithPath: heads + "/model.safetensors")) == compact)
+                #expect(second.notes.contains { $0.contains("resumed at byte \(cut)") })
+
+                let original = try Data(contentsOf: URL(fileURLWithPath: root + "/org/tiny/model.safetensors"))
+                let originalHeader = Int(original.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+                let table = try SafetensorsLayout.parseHeader(
+                    original[8..<(8 + originalHeader)], file: "model.safetensors", fileSize: original.count)
+                let weightStart = 8 + originalHeader + (table["lm_head.weight"]?.byteRange.lowerBound ?? 0)
+                let gets = server.requests().filter { $0.path.hasPrefix("/cdn/") && $0.method == "GET" }
+                #expect(gets.contains { $0.range?.hasPrefix("bytes=\(weightStart + 1000)-") == true })
+                #expect(gets.map(\.bytes).reduce(0, +) == 8 + originalHeader + compact.count - cut)
+            }
+        }
+    }
+
+    @Test func hostileHeadersAreRefusedBeforeAnyTensorIsFetched() throws {
+        try withTemporaryDirectory { folder in
+            let root = folder + "/hub"
+            for repo in ["org/huge", "org/outside"] {
+                try FileManager.default.createDirectory(atPath: root + "/" + repo, withIntermediateDirectories: true)
+                try fixtureCommit.write(toFile: root + "/\(repo)/.commit", atomically: true, encoding: .utf8)
+            }
+            func write(_ header: Data, declared: UInt64, dataBytes: Int, to repo: String) throws {
+                var file = Data()
+                withUnsafeBytes(of: declared.littleEndian) { file.append(contentsOf: $0) }
+                file.append(header)
+                file.append(Data(count: dataBytes))
+                try file.write(to: URL(fileURLWithPath: root + "/\(repo)/model.safetensors"))
+            }
+            // A 200 MB header length in a tiny file; a tensor whose bytes lie past the end of the file.
+            try write(Data("{}".utf8), declared: 200_000_000, dataBytes: 16, to: "org/huge")
+            let outside = Data(#"{"lm_head.weight":{"dtype":"F32","shape":[4,4],"data_offsets":[0,64]}}"#.utf8)
+            try write(outside, declared: UInt64(outside.count), dataBytes: 16, to: "org/outside")
+            try withServer(root: root) { server in
+                let client = testClient(endpoint: server.endpoint, folder: folder)
+                for (repo, words) in [("org/huge", "100 MB"), ("org/outside", "outside")] {
+                    let error = #expect(throws: HubError.self) {
+                        try client.resolve(try #require(HubModelID(repo))) { _ in
+                            Issue.record("the head rules must not see a hostile header")
+                            return []
+                        }
+                    }
+                    guard case .badSafetensors(let why) = error?.kind else {
+                        Issue.record("expected a refused header for \(repo), got \(String(describing: error))")
+                        continue
+                    }
+                    #expect(why.contains(words))
+                    #expect(error?.url?.hasSuffix("/\(repo)/resolve/\(fixtureCommit)/model.safetensors") == true)
+                }
+                // Nothing but the 8-byte length (and for the second, its header) was read.
+                let served = server.requests().filter { $0.path.hasPrefix("/cdn/") }.map(\.bytes).reduce(0, +)
+                #expect(served == 8 + 8 + outside.count)
             }
         }
     }
