@@ -310,9 +310,12 @@ final class HubDownload {
             }
         }
         guard result.status == 206 else { throw statusError(result, url, what: what) }
-        guard result.body.count == length, let total = ContentRange(result.headers["content-range"])?.total else {
+        guard result.body.count == length else {
             throw fail(
                 url, .verificationFailed("bytes \(start)-\(end) of \(what): received \(result.body.count) bytes"))
+        }
+        guard let total = ContentRange(result.headers["content-range"])?.total else {
+            throw fail(url, .network("the server did not give the size of \(what) in Content-Range"))
         }
         return (result.body, total)
     }

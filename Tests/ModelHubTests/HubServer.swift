@@ -2,7 +2,7 @@ import Foundation
 
 /// A local stand-in for the Hub, started per test: a Python `http.server` serving
 /// `/{repo}/resolve/{revision}/{file}` from `root/{repo}/` (whose `.commit` holds the commit;
-/// `.gated` asks for the token; `.stall` makes it never answer; `.bad_etag` announces a wrong sha256),
+/// `.gated` asks for the token; `.stall` makes it never answer; `.slow` trickles config.json; `.bad_etag` announces a wrong sha256),
 /// with the Hub's headers (`X-Repo-Commit`, `ETag`, `X-Linked-Etag`, `X-Linked-Size`,
 /// `X-Error-Code`), safetensors files redirected to `/cdn/…` as LFS files are, `Range` honoured
 /// with 206, and every request logged as a JSON line so tests can count the bytes served.
@@ -102,7 +102,13 @@ final class HubServer {
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                if self.command == "GET":
+                if self.command == "GET" and getattr(self, "slow", False):
+                    # A trickle: each piece within the client's stall timeout, the whole well beyond it.
+                    for i in range(4):
+                        self.wfile.write(body[i * len(body) // 4:(i + 1) * len(body) // 4])
+                        self.wfile.flush()
+                        time.sleep(0.4)
+                elif self.command == "GET":
                     self.wfile.write(body)
 
             def serve_file(self, path, headers):
@@ -143,6 +149,7 @@ final class HubServer {
                 if revision not in ("main", commit):
                     return self.reply(404, {"X-Error-Code": "RevisionNotFound", "X-Error-Message": "Invalid rev"})
                 file = os.path.join(folder, name)
+                self.slow = name == "config.json" and os.path.exists(os.path.join(folder, ".slow"))
                 headers = {"X-Repo-Commit": commit}
                 if name.startswith(".") or not os.path.isfile(file):
                     headers.update({"X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found"})

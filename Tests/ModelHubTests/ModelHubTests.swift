@@ -347,6 +347,23 @@ struct HubClientTests {
             }
         }
     }
+
+    @Test func aSlowButSteadyTransferIsNotCutOff() throws {
+        try withTemporaryDirectory { folder in
+            let root = folder + "/hub"
+            try writeFixtureModel(root: root, repo: "org/slow")
+            try Data().write(to: URL(fileURLWithPath: root + "/org/slow/.slow"))
+            try withServer(root: root) { server in
+                // config.json arrives in four pieces 0.4 s apart: 1.6 s in all, never 1 s without a byte.
+                var client = testClient(endpoint: server.endpoint, folder: folder)
+                client.requestTimeout = 1
+                let result = try client.resolve(try #require(HubModelID("org/slow")), headTensors: lmHead)
+                #expect(
+                    FileManager.default.contents(atPath: result.folder + "/config.json")
+                        == FileManager.default.contents(atPath: root + "/org/slow/config.json"))
+            }
+        }
+    }
 }
 
 @Suite("Interrupted and hostile downloads")
