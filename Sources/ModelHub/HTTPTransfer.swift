@@ -64,7 +64,7 @@ struct HTTPClient: Sendable {
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
-        defer { session.finishTasksAndInvalidate() }
+        defer { session.invalidateAndCancel() }
         let task = session.dataTask(with: request)
         task.resume()
 
@@ -72,7 +72,7 @@ struct HTTPClient: Sendable {
         // that never calls back, so a request can never hang the CLI.
         while delegate.done.wait(timeout: .now() + min(stallTimeout, 0.5)) == .timedOut {
             if Date().timeIntervalSince(delegate.lastProgress) > stallTimeout {
-                delegate.fail("no data for \(Int(stallTimeout)) s")
+                delegate.abandon("no data for \(Int(stallTimeout)) s")
                 task.cancel()
                 _ = delegate.done.wait(timeout: .now() + 5)
                 break
@@ -99,6 +99,7 @@ private final class TransferDelegate: NSObject, URLSessionDataDelegate, @uncheck
     private var failure: String?
     private var redirects = 0
     private var progress = Date()
+    private var abandoned = false
 
     init(
         original: URLRequest, sink: FileHandle?,
@@ -113,6 +114,15 @@ private final class TransferDelegate: NSObject, URLSessionDataDelegate, @uncheck
 
     func fail(_ reason: String) {
         lock.withLock { if failure == nil { failure = reason } }
+    }
+
+    /// Fails the transfer and ignores whatever the session still delivers: the caller is about to
+    /// return and close the file.
+    func abandon(_ reason: String) {
+        lock.withLock {
+            if failure == nil { failure = reason }
+            abandoned = true
+        }
     }
 
     func result() throws(TransferFailure) -> HTTPResult {
@@ -169,6 +179,7 @@ private final class TransferDelegate: NSObject, URLSessionDataDelegate, @uncheck
         let fields = Self.lowercased(http)
         let chosen = destination(http.statusCode, fields)
         let proceed: Bool = lock.withLock {
+            guard !abandoned else { return false }
             progress = Date()
             status = http.statusCode
             headers = fields
@@ -199,6 +210,7 @@ private final class TransferDelegate: NSObject, URLSessionDataDelegate, @uncheck
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         let keepGoing: Bool = lock.withLock {
+            guard !abandoned else { return false }
             progress = Date()
             received += data.count
             switch mode {
