@@ -3,7 +3,7 @@ import Foundation
 /// A local stand-in for the Hub, started per test: a Python `http.server` serving
 /// `/{repo}/resolve/{revision}/{file}` from `root/{repo}/` (whose `.commit` holds the commit;
 /// `.gated` asks for the token; `.stall` makes it never answer; `.slow` trickles config.json; `.bad_etag` announces a wrong sha256),
-/// with the Hub's headers (`X-Repo-Commit`, `ETag`, `X-Linked-Etag`, `X-Linked-Size`,
+/// with the Hub's headers (a gated repository's weights from a second port, as from a CDN) (`X-Repo-Commit`, `ETag`, `X-Linked-Etag`, `X-Linked-Size`,
 /// `X-Error-Code`), safetensors files redirected to `/cdn/…` as LFS files are, `Range` honoured
 /// with 206, and every request logged as a JSON line so tests can count the bytes served.
 final class HubServer {
@@ -50,6 +50,8 @@ final class HubServer {
         let range: String?
         let status: Int
         let bytes: Int
+        /// It carried an `Authorization` header.
+        let auth: Bool
     }
 
     /// Every request served so far.
@@ -69,10 +71,10 @@ final class HubServer {
         ROOT, LOG, TOKEN = sys.argv[1], sys.argv[2], sys.argv[3]
         lock = threading.Lock()
 
-        def log(method, path, rng, status, sent):
+        def log(method, path, rng, status, sent, auth):
             with lock, open(LOG, "a") as f:
                 f.write(json.dumps({"method": method, "path": path, "range": rng, "status": status,
-                                    "bytes": sent}) + "\n")
+                                    "bytes": sent, "auth": auth}) + "\n")
 
         def sha256(path):
             with open(path, "rb") as f:
@@ -96,7 +98,7 @@ final class HubServer {
             def reply(self, status, headers, body=b""):
                 # Logged before the response goes out, so a client that has its answer finds it in the log.
                 log(self.command, self.path, self.headers.get("Range"), status,
-                    len(body) if self.command == "GET" else 0)
+                    len(body) if self.command == "GET" else 0, "Authorization" in self.headers)
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -160,7 +162,10 @@ final class HubServer {
                         digest = hashlib.sha256(b"something else").hexdigest()
                     headers.update({"X-Linked-Etag": '"%s"' % digest, "X-Linked-Size": str(os.path.getsize(file))})
                     if name.endswith(".safetensors"):
-                        headers["Location"] = "/cdn/%s/%s" % (repo, name)
+                        # A gated repository's files come from another origin (port), as the Hub's CDN.
+                        gated = os.path.exists(os.path.join(folder, ".gated"))
+                        origin = "http://127.0.0.1:%d" % cdn.server_address[1] if gated else ""
+                        headers["Location"] = "%s/cdn/%s/%s" % (origin, repo, name)
                         return self.reply(302, headers)
                     headers["ETag"] = '"%s"' % digest
                 else:
@@ -171,6 +176,8 @@ final class HubServer {
         threading.Timer(60, os._exit, [0]).start()
         ThreadingHTTPServer.daemon_threads = True
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        cdn = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=cdn.serve_forever, daemon=True).start()
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """#

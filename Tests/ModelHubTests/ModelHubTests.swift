@@ -253,8 +253,14 @@ struct HubClientTests {
                     try authorized.resolve(try #require(HubModelID("org/gated")), revision: "v9", headTensors: lmHead)
                 }
                 #expect(badRevision?.kind == .notFound("no revision 'v9': Invalid rev"))
+                server.clearLog()
                 let result = try authorized.resolve(try #require(HubModelID("org/gated")), headTensors: lmHead)
                 #expect(result.isHeadOnly && !result.fromCache)
+                // The token goes to the Hub, never to the other origin a redirect leads to.
+                let requests = server.requests()
+                #expect(requests.filter { !$0.path.hasPrefix("/cdn/") }.allSatisfy { $0.auth })
+                #expect(requests.contains { $0.path.hasPrefix("/cdn/") && $0.status == 206 })
+                #expect(!requests.contains { $0.path.hasPrefix("/cdn/") && $0.auth })
 
                 // The token can also come from the file `huggingface-cli login` writes.
                 try FileManager.default.createDirectory(
