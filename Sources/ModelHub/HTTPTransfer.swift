@@ -44,6 +44,7 @@ struct HTTPClient: Sendable {
 
     func perform(
         _ url: URL, method: String = "GET", range: String? = nil, sink: FileHandle? = nil,
+        progress: (@Sendable (_ received: Int) -> Void)? = nil,
         destination: @escaping @Sendable (_ status: Int, _ headers: [String: String]) -> BodyDestination
     ) throws(TransferFailure) -> HTTPResult {
         var request = URLRequest(url: url)
@@ -60,7 +61,7 @@ struct HTTPClient: Sendable {
         configuration.timeoutIntervalForRequest = stallTimeout
         configuration.urlCache = nil
         configuration.httpShouldSetCookies = false
-        let delegate = TransferDelegate(original: request, sink: sink, destination: destination)
+        let delegate = TransferDelegate(original: request, sink: sink, progress: progress, destination: destination)
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
@@ -89,6 +90,7 @@ private final class TransferDelegate: NSObject, URLSessionDataDelegate, @uncheck
     private let lock = NSLock()
     private let original: URLRequest
     private let sink: FileHandle?
+    private let progressHandler: (@Sendable (Int) -> Void)?
     private let destination: @Sendable (Int, [String: String]) -> BodyDestination
     private var status = 0
     private var headers: [String: String] = [:]
@@ -102,11 +104,12 @@ private final class TransferDelegate: NSObject, URLSessionDataDelegate, @uncheck
     private var abandoned = false
 
     init(
-        original: URLRequest, sink: FileHandle?,
+        original: URLRequest, sink: FileHandle?, progress: (@Sendable (Int) -> Void)?,
         destination: @escaping @Sendable (Int, [String: String]) -> BodyDestination
     ) {
         self.original = original
         self.sink = sink
+        self.progressHandler = progress
         self.destination = destination
     }
 
@@ -209,33 +212,38 @@ private final class TransferDelegate: NSObject, URLSessionDataDelegate, @uncheck
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let keepGoing: Bool = lock.withLock {
-            guard !abandoned else { return false }
-            progress = Date()
-            received += data.count
-            switch mode {
-            case .file:
-                do { try sink?.write(contentsOf: data) } catch {
-                    failure = failure ?? "cannot write the download: \(error.localizedDescription)"
-                    return false
-                }
-            case .memory(let limit):
-                let isError = !(200..<300).contains(status)
-                if isError {
-                    // Only the start of an error page is kept, for its message.
-                    if body.count < 65_536 { body.append(data.prefix(65_536 - body.count)) }
-                } else if received > limit {
-                    failure = failure ?? "the response is longer than the \(limit) bytes asked for"
-                    return false
-                } else {
-                    body.append(data)
-                }
-            case .refuse:
+        let (keepGoing, total, isSuccess): (Bool, Int, Bool) = lock.withLock {
+            (write(data), received, (200..<300).contains(status))
+        }
+        if keepGoing, isSuccess { progressHandler?(total) }
+        if !keepGoing { dataTask.cancel() }
+    }
+
+    /// Stores a chunk as the response's destination says; false stops the transfer. Called under `lock`.
+    private func write(_ data: Data) -> Bool {
+        guard !abandoned else { return false }
+        progress = Date()
+        received += data.count
+        switch mode {
+        case .file:
+            do { try sink?.write(contentsOf: data) } catch {
+                failure = failure ?? "cannot write the download: \(error.localizedDescription)"
                 return false
             }
-            return true
+        case .memory(let limit):
+            if !(200..<300).contains(status) {
+                // Only the start of an error page is kept, for its message.
+                if body.count < 65_536 { body.append(data.prefix(65_536 - body.count)) }
+            } else if received > limit {
+                failure = failure ?? "the response is longer than the \(limit) bytes asked for"
+                return false
+            } else {
+                body.append(data)
+            }
+        case .refuse:
+            return false
         }
-        if !keepGoing { dataTask.cancel() }
+        return true
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {

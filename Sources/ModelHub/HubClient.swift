@@ -21,6 +21,16 @@ public struct HubResolution: Sendable, Equatable {
     public let notes: [String]
 }
 
+/// How far one download is: a file (`config.json`, …) or a head tensor (`lm_head.weight`).
+public struct HubProgress: Sendable, Equatable {
+    /// The file or tensor name.
+    public let item: String
+    /// Bytes of it on disk so far (a resumed download counts what was already there).
+    public let receivedBytes: Int
+    /// Its size, when announced.
+    public let expectedBytes: Int?
+}
+
 /// Resolves Hugging Face model ids to local folders: from the local huggingface_hub cache, else
 /// from the Hub over HTTPS, fetching only the files a check needs and only the head's bytes of
 /// large safetensors files. Synchronous; no output.
@@ -33,6 +43,9 @@ public struct HubClient: Sendable {
     public let isOffline: Bool
     /// Seconds a request may go without receiving a byte before it fails.
     public var requestTimeout: TimeInterval = 60
+    /// Called as downloads proceed (small files and head tensors, not the tiny header reads), from
+    /// URLSession's queue, not the caller's thread: the library prints nothing, the CLI may.
+    public var progress: (@Sendable (HubProgress) -> Void)?
     let token: String?
 
     /// Files of a model folder that hold its tokens, best first (`ModelHead.vocabularyFiles`'s order,

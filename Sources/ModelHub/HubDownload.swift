@@ -142,13 +142,19 @@ final class HubDownload {
         }
     }
 
+    /// One request; `item` and its size (with `base` bytes already on disk) are what `HubClient.progress` reports.
     private func request(
         _ url: URL, method: String = "GET", range: String? = nil, sink: FileHandle? = nil,
+        item: String? = nil, base: Int = 0, expected: Int? = nil,
         destination: @escaping @Sendable (Int, [String: String]) -> BodyDestination
     ) throws -> HTTPResult {
+        var report: (@Sendable (Int) -> Void)?
+        if let item, let callback = client.progress {
+            report = { callback(HubProgress(item: item, receivedBytes: base + $0, expectedBytes: expected)) }
+        }
         do {
             let result = try client.http.perform(
-                url, method: method, range: range, sink: sink, destination: destination)
+                url, method: method, range: range, sink: sink, progress: report, destination: destination)
             downloaded += result.received
             return result
         } catch {
@@ -235,7 +241,10 @@ final class HubDownload {
         var have = HubCache.fileSize(partial) ?? 0
         if let expectedSize, have >= expectedSize { have = 0 }
         let start = have
-        let result = try request(url, range: start > 0 ? "bytes=\(start)-" : nil, sink: handle) { status, headers in
+        let result = try request(
+            url, range: start > 0 ? "bytes=\(start)-" : nil, sink: handle, item: what, base: start,
+            expected: expectedSize
+        ) { status, headers in
             switch status {
             case 200: return .file(offset: 0)
             case 206:
@@ -379,7 +388,9 @@ final class HubDownload {
             let length = piece.length - skip
             let end = start + length - 1
             let at = piece.offset + skip
-            let result = try request(url, range: "bytes=\(start)-\(end)", sink: handle) { status, headers in
+            let result = try request(
+                url, range: "bytes=\(start)-\(end)", sink: handle, item: piece.name, base: skip, expected: piece.length
+            ) { status, headers in
                 switch status {
                 case 206:
                     guard let range = ContentRange(headers["content-range"]), range.start == start, range.end == end

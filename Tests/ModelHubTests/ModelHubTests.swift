@@ -58,7 +58,9 @@ struct HubClientTests {
             let root = folder + "/hub"
             try writeFixtureModel(root: root, repo: "org/tiny")
             try withServer(root: root) { server in
-                let client = testClient(endpoint: server.endpoint, folder: folder)
+                var client = testClient(endpoint: server.endpoint, folder: folder)
+                let reports = Reports()
+                client.progress = { reports.add($0) }
                 let id = try #require(HubModelID("org/tiny"))
                 nonisolated(unsafe) var query: HubHeadQuery?
                 let first = try client.resolve(id) { found in
@@ -78,6 +80,14 @@ struct HubClientTests {
                 #expect(query?.tensors["lm_head.weight"]?.shape == [200, 100])
                 #expect(query?.tensors["lm_head.weight"]?.dtype == "F16")
                 #expect(query?.configurationPath == repository + "/snapshots/\(fixtureCommit)/config.json")
+
+                // Progress ends at each download's full size.
+                let last = Dictionary(reports.all.map { ($0.item, $0) }) { $1 }
+                #expect(
+                    last["lm_head.weight"]
+                        == HubProgress(item: "lm_head.weight", receivedBytes: 40_000, expectedBytes: 40_000))
+                #expect(last["lm_head.bias"]?.receivedBytes == 800)
+                #expect(last["tokenizer.json"].map { $0.receivedBytes == $0.expectedBytes } == true)
 
                 // Only the header and the head's 40 800 bytes of the 4 MB weights crossed the wire.
                 let original = root + "/org/tiny/model.safetensors"

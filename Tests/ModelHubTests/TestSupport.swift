@@ -99,3 +99,12 @@ func tensorBytes(_ file: String, _ name: String) throws -> Data {
     guard let range = table[name]?.byteRange else { throw CocoaError(.fileReadCorruptFile) }
     return data.subdata(in: (8 + length + range.lowerBound)..<(8 + length + range.upperBound))
 }
+
+/// Progress reports collected from URLSession's queue.
+final class Reports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reports: [HubProgress] = []
+
+    func add(_ report: HubProgress) { lock.withLock { reports.append(report) } }
+    var all: [HubProgress] { lock.withLock { reports } }
+}
