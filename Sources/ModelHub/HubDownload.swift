@@ -91,11 +91,18 @@ final class HubDownload {
             do { table = try SafetensorsLayout.parseHeader(header, file: shard, fileSize: size) } catch {
                 throw fail(url, .badSafetensors(error.reason))
             }
-            for (name, tensor) in table.sorted(by: { $0.value.byteRange.lowerBound < $1.value.byteRange.lowerBound })
-            where shardOf == nil || shardOf?[name] == shard {
+            // By offset, then name (empty tensors share offsets): the same order on every run.
+            let ordered = table.sorted {
+                ($0.value.byteRange.lowerBound, $0.key) < ($1.value.byteRange.lowerBound, $1.key)
+            }
+            for (name, tensor) in ordered where shardOf == nil || shardOf?[name] == shard {
                 tensors[name] = tensor
                 names.append(name)
             }
+        }
+        if let missing = shardOf?.keys.sorted().first(where: { tensors[$0] == nil }) {
+            let url = client.fileURL(id, revision: commit, file: shardOf?[missing] ?? "")
+            throw fail(url, .badSafetensors("tensor '\(missing)' of the index is not in this shard"))
         }
         let snapshot = cache.snapshot(commit)
         let configuration = path(snapshot, "config.json")
