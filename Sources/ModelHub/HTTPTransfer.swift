@@ -36,7 +36,7 @@ struct TransferFailure: Error {
 /// Synchronous HTTP over `URLSession` for a synchronous CLI: a data task whose delegate streams the
 /// body to a file as it arrives (never holding a large range in memory), a watchdog that cancels a
 /// transfer after `stallTimeout` seconds without a byte, and redirects that keep `Range` (and
-/// `Authorization` only on the same host, so a token is never sent to a CDN).
+/// `Authorization` only within the same scheme, host and port, so a token is never sent to a CDN).
 struct HTTPClient: Sendable {
     var token: String?
     var stallTimeout: TimeInterval
