@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ModelFormats", targets: ["ModelFormats"]),
         .library(name: "Vocabularies", targets: ["Vocabularies"]),
         .library(name: "OutputHeads", targets: ["OutputHeads"]),
+        .library(name: "ModelHub", targets: ["ModelHub"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -51,6 +52,8 @@ let package = Package(
         .target(name: "Vocabularies"),
         // A model file or Hugging Face folder → its output layer, bias and vocabulary, with the reasons.
         .target(name: "OutputHeads", dependencies: ["ModelFormats", "Vocabularies", "LayerFormats"]),
+        // A Hub model id → a local folder: the Hugging Face cache, else only the head's bytes over HTTPS.
+        .target(name: "ModelHub", dependencies: []),
         .target(
             name: "Unargmaxable",
             dependencies: [
@@ -78,6 +81,7 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "LayerFormats"]),
         .testTarget(name: "VocabulariesTests", dependencies: ["Vocabularies"]),
         .testTarget(name: "OutputHeadsTests", dependencies: ["OutputHeads", "ModelFormats", "LayerFormats"]),
+        .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
         .testTarget(
             name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
     ]
