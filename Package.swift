@@ -64,7 +64,7 @@ let package = Package(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
-                "OutputHeads", "ModelFormats", "Vocabularies",
+                "OutputHeads", "ModelFormats", "Vocabularies", "ModelHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -112,6 +112,17 @@ extension ModelHead {
             source: path, weightsFile: weightsFile)
     }
 
+    /// The tensors `load` would read from a checkpoint with these tensor names — the head, then its
+    /// bias if any — without reading anything: what a remote source must fetch.
+    public static func tensorsToRead(
+        names: [String], configuration: ModelConfiguration?, selection: HeadSelection, source: String
+    ) throws -> [String] {
+        let head =
+            try selection.weights ?? chooseHead(names: names, configuration: configuration, source: source).name
+        let bias = selection.noBias ? nil : (selection.bias ?? HeadRules.bias(for: head, in: Set(names))?.name)
+        return [head] + (bias.map { [$0] } ?? [])
+    }
+
     /// The head by the family rules: a separate output layer, else tied input embeddings.
     static func chooseHead(
         names: [String], configuration: ModelConfiguration?, source: String

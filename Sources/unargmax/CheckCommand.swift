@@ -131,7 +131,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let filters = try filters()
-        let model = try head.load(layer)
+        let model = try head.load(layer, quiet: quiet)
         let softmax = SoftmaxLayer(model.arrays, useBias: !ignoreBias)
         var options = options
         if !filters.isEmpty {
