@@ -21,6 +21,7 @@ typedef void (*dgemm_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRAN
                          double, const double *, blasint, const double *, blasint, double, double *, blasint);
 typedef void (*set_threads_fn)(int);
 typedef char *(*corename_fn)(void);
+typedef void (*lapack_fn)(const char *, const int *, double *, const int *, int *);
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static const char *load_error = NULL;
@@ -30,6 +31,7 @@ static sgemm_fn real_sgemm;
 static dgemm_fn real_dgemm;
 static set_threads_fn real_set_threads;
 static corename_fn real_corename;
+static lapack_fn real_dpotrf, real_dpotri;
 
 static unsigned long long xgetbv0(void) {
     unsigned int eax, edx;
@@ -84,8 +86,11 @@ static void load(void) {
     real_dgemm = (dgemm_fn)dlsym(library, "cblas_dgemm");
     real_set_threads = (set_threads_fn)dlsym(library, "openblas_set_num_threads");
     real_corename = (corename_fn)dlsym(library, "openblas_get_corename");
-    if (!real_sgemm || !real_dgemm || !real_set_threads || !real_corename) {
-        snprintf(load_error_text, sizeof load_error_text, "the loaded OpenBLAS lacks cblas_sgemm/cblas_dgemm");
+    real_dpotrf = (lapack_fn)dlsym(library, "dpotrf_");
+    real_dpotri = (lapack_fn)dlsym(library, "dpotri_");
+    if (!real_sgemm || !real_dgemm || !real_set_threads || !real_corename || !real_dpotrf || !real_dpotri) {
+        snprintf(load_error_text, sizeof load_error_text,
+                 "the loaded OpenBLAS lacks cblas_sgemm/cblas_dgemm or LAPACK's dpotrf/dpotri");
         load_error = load_error_text;
     }
 }
@@ -140,4 +145,18 @@ void openblas_set_num_threads(int threads) {
 char *openblas_get_corename(void) {
     require_blas();
     return real_corename();
+}
+
+int unargmax_dpotrf(char uplo, int n, double *a, int lda) {
+    require_blas();
+    int info = 0;
+    real_dpotrf(&uplo, &n, a, &lda, &info);
+    return info;
+}
+
+int unargmax_dpotri(char uplo, int n, double *a, int lda) {
+    require_blas();
+    int info = 0;
+    real_dpotri(&uplo, &n, a, &lda, &info);
+    return info;
 }

@@ -31,8 +31,10 @@ struct BraidReflectSearch {
     let threads: Int
     /// How many competitors to hand to the exact stage for a class the search could not clear.
     let competitorCount: Int
-    /// Reflections stop when fewer than one in this many certify anything (see `run`).
+    /// Reflections stop when fewer than one in this many certify anything (see `run`), but only
+    /// when an exact stage follows: alone, the search is the paper's algorithm and spends its patience.
     static let unproductiveRate = 256
+    var stopsWhenUnproductive = true
 
     /// Searches for witnesses of `classes` (in this order); returns one outcome per class of the
     /// layer (classes not searched may still be caught). `progress` receives the number of
@@ -45,6 +47,7 @@ struct BraidReflectSearch {
         var owner = [Int](repeating: -1, count: slots)
         var inputs = [Float](repeating: 0, count: slots * d)
         var seen = [Set<Int>](repeating: [], count: slots)
+        var whitened = WhitenedStarts(layer: layer)
         var next = 0, finished = 0
 
         func load(slot: Int) {
@@ -61,7 +64,8 @@ struct BraidReflectSearch {
             owner[slot] = c
             next += 1
             seen[slot] = []
-            var x = layer.weights.row(c)  // start at x = w_c
+            // Start at x = w_c (the paper), or its whitened version for anisotropic layers.
+            var x = whitened?.start(for: c) ?? layer.weights.row(c)
             domain.clip(&x)
             inputs.replaceSubrange((slot * d)..<((slot + 1) * d), with: x)
         }
@@ -92,7 +96,9 @@ struct BraidReflectSearch {
                     let caught = scan.argmax != c && scan.argmaxMargin > 0 && outcomes[scan.argmax].witness == nil
                     if scan.ownerMargin > 0 || caught { productive += 1 }
                     if reflected == window {
-                        if productive * Self.unproductiveRate < window { effectivePatience = 0 }
+                        if stopsWhenUnproductive && productive * Self.unproductiveRate < window {
+                            effectivePatience = 0
+                        }
                         reflected = 0
                         productive = 0
                     }

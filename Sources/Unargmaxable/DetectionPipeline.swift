@@ -61,9 +61,10 @@ public enum UnargmaxableDetector {
         // Stage 1: braid reflect. Without it, one step (patience 0) still runs as part of the exact
         // stage: its GEMM proves every class that wins at some x = w_c (the exact stage's first
         // frame) and supplies each class's strongest competitors.
-        let search = BraidReflectSearch(
+        var search = BraidReflectSearch(
             layer: layer, domain: options.domain, patience: options.approximate ? options.patience : 0,
             threads: threads, competitorCount: options.competitors)
+        search.stopsWhenUnproductive = options.exact != nil
         let selected = options.classes ?? Array(0..<C)
         precondition(selected.allSatisfy { (0..<C).contains($0) }, "selected classes outside the layer")
         var isSelected = [Bool](repeating: options.classes == nil, count: C)

@@ -16,4 +16,9 @@ const char *unargmax_blas_core_source(void);
 /// "SkylakeX", "Haswell"), or NULL when none of those applies.
 const char *unargmax_blas_core_for_cpu(void);
 
+/// LAPACK's Cholesky factorisation and inverse of a symmetric positive definite n × n matrix (column-major,
+/// `uplo` 'L' or 'U'), from the same OpenBLAS. Return LAPACK's info (0: success).
+int unargmax_dpotrf(char uplo, int n, double *a, int lda);
+int unargmax_dpotri(char uplo, int n, double *a, int lda);
+
 #endif

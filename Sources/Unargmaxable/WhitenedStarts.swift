@@ -1,0 +1,122 @@
+import BLASRuntime
+import CBLAS
+
+/// First braid-reflect inputs for anisotropic layers: x_c = Σ⁻¹(w_c − μ), μ the mean row and Σ the
+/// rows' covariance, instead of the paper's x = w_c.
+///
+/// Why: real embedding matrices share a direction (most rows point the same way), so at x = w_c the
+/// shared direction decides and a few long rows win almost everywhere — on a real 49152 × 576 head
+/// x = w_c wins for ~10 % of the classes, x = Σ⁻¹(w_c − μ) for ~99.9 %. Whitening removes the shared
+/// direction and the correlations, so each class's own direction counts. Only the starting point
+/// changes; every witness is still certified from the logits actually computed.
+///
+/// Starts are computed in blocks of consecutive classes by one GEMM each, on demand, so the extra
+/// memory is one block, not another copy of the weights.
+struct WhitenedStarts {
+    let layer: SoftmaxLayer
+    let mean: [Float]
+    /// Σ⁻¹ (symmetric, d × d).
+    let inverse: [Float]
+    private let blockSize = 2048
+    private var blockStart = -1
+    private var block: [Float] = []
+
+    /// Nil when the layer is not anisotropic enough for whitening to pay (the mean row's squared
+    /// norm is below 5 % of the rows' mean squared norm: random layers), has fewer classes than
+    /// features, or the covariance cannot be factorised.
+    init?(layer: SoftmaxLayer) {
+        let C = layer.classes, d = layer.dimension
+        guard C > d, d >= 2 else { return nil }
+        var mean = [Double](repeating: 0, count: d)
+        var meanSquaredNorm = 0.0
+        layer.weights.withUnsafeBufferPointer { w in
+            for i in 0..<C {
+                var norm = 0.0
+                for j in 0..<d {
+                    let v = Double(w[i * d + j])
+                    mean[j] += v
+                    norm += v * v
+                }
+                meanSquaredNorm += norm
+            }
+        }
+        for j in 0..<d { mean[j] /= Double(C) }
+        meanSquaredNorm /= Double(C)
+        let meanNorm = mean.reduce(0) { $0 + $1 * $1 }
+        guard meanNorm >= 0.05 * meanSquaredNorm else { return nil }
+        // Σ from centred rows, block by block (float32 GEMMs accumulating into one d × d matrix):
+        // centring first matters, since E[wwᵀ] − μμᵀ cancels catastrophically when the mean is large.
+        var moments = [Float](repeating: 0, count: d * d)
+        let rowsPerBlock = max(1, min(C, (32 << 20) / (4 * d)))
+        var centred = [Float](repeating: 0, count: rowsPerBlock * d)
+        layer.weights.withUnsafeBufferPointer { w in
+            for first in stride(from: 0, to: C, by: rowsPerBlock) {
+                let rows = min(rowsPerBlock, C - first)
+                for r in 0..<rows {
+                    for j in 0..<d { centred[r * d + j] = Float(Double(w[(first + r) * d + j]) - mean[j]) }
+                }
+                cblas_sgemm(
+                    CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(rows), 1, centred, Int32(d),
+                    centred, Int32(d), 1, &moments, Int32(d))
+            }
+        }
+        var covariance = [Double](repeating: 0, count: d * d)
+        var trace = 0.0
+        for a in 0..<d {
+            for b in 0..<d { covariance[a * d + b] = Double(moments[a * d + b]) / Double(C) }
+            trace += covariance[a * d + a]
+        }
+        // A small ridge keeps rank-deficient layers (duplicates, C barely above d) factorisable.
+        for a in 0..<d { covariance[a * d + a] += 1e-6 * trace / Double(d) + 1e-30 }
+        guard unargmax_dpotrf(UInt8(ascii: "L").toCChar, Int32(d), &covariance, Int32(d)) == 0,
+            unargmax_dpotri(UInt8(ascii: "L").toCChar, Int32(d), &covariance, Int32(d)) == 0
+        else { return nil }
+        // dpotri fills one triangle: column-major 'L' (row ≥ column) is row-major element
+        // [column][row], the row-major upper triangle. Mirror it.
+        var inverse = [Float](repeating: 0, count: d * d)
+        for a in 0..<d {
+            for b in a..<d {
+                let value = Float(covariance[a * d + b].isFinite ? covariance[a * d + b] : 0)
+                inverse[a * d + b] = value
+                inverse[b * d + a] = value
+            }
+        }
+        guard inverse.allSatisfy(\.isFinite) else { return nil }
+        self.layer = layer
+        self.mean = mean.map(Float.init)
+        self.inverse = inverse
+    }
+
+    /// The start of class c, scaled to the length of w_c (so a bias keeps its weight).
+    mutating func start(for c: Int) -> [Float] {
+        let d = layer.dimension
+        if blockStart < 0 || c < blockStart || c >= blockStart + blockSize { compute(blockFrom: c) }
+        var x = Array(block[((c - blockStart) * d)..<((c - blockStart + 1) * d)])
+        let row = layer.weights.row(c)
+        let target = row.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let length = x.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+        guard length > 0, length.isFinite else { return row }
+        let scale = Float(target / length)
+        for j in 0..<d { x[j] *= scale }
+        return x
+    }
+
+    private mutating func compute(blockFrom first: Int) {
+        let d = layer.dimension, rows = min(blockSize, layer.classes - first)
+        var centred = [Float](repeating: 0, count: rows * d)
+        layer.weights.withUnsafeBufferPointer { w in
+            for r in 0..<rows {
+                for j in 0..<d { centred[r * d + j] = w[(first + r) * d + j] - mean[j] }
+            }
+        }
+        block = [Float](repeating: 0, count: rows * d)
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(d), 1, centred, Int32(d), inverse,
+            Int32(d), 0, &block, Int32(d))
+        blockStart = first
+    }
+}
+
+extension UInt8 {
+    fileprivate var toCChar: CChar { CChar(bitPattern: self) }
+}
