@@ -4,7 +4,9 @@ import Foundation
 extension NPZArchive {
     /// One float32 array to write into an `.npz`, with its NumPy shape.
     public struct Member: Sendable {
+        /// The array's name inside the archive (without `.npy`).
         public let name: String
+        /// The NumPy shape written into the member's header.
         public let shape: [Int]
         let values: FloatMatrix  // rows × columns holding the shape's elements, row-major
 
