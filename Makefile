@@ -52,8 +52,12 @@ demo: release
 
 # swift-format ships with the toolchain; the committed .swift-format sets 4-space indents and 120 columns.
 SWIFT_SOURCES := Sources Tests Package.swift
-lint:
+lint: doccomments
 	swift-format lint --strict --parallel --recursive $(SWIFT_SOURCES)
+
+# Every public declaration in Sources has a /// doc comment (DocC shows it; see Tests/check_doc_comments.py).
+doccomments:
+	$(PYTHON) Tests/check_doc_comments.py Sources
 
 # Documentation/CLI.md is the tool's own --help (subcommands discovered from `unargmax --help`);
 # Tests/CrossChecks/test_cli_reference.py fails when it drifts.
