@@ -9,7 +9,8 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test deps pydeps build release bench crosscheck-llm clean lint format e2e
+.PHONY: demo test deps pydeps build release bench crosscheck-llm clean lint format e2e docs cli-reference doccomments \
+	citation
 
 # Install only the Debian packages that are missing (dpkg -s is cheap; apt-get is not).
 deps:
@@ -19,11 +20,12 @@ deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# numpy/scipy/pytest for the independent cross-checks (scipy's own Qhull, numpy's file writers).
+# numpy/scipy/pytest for the independent cross-checks (scipy's own Qhull, numpy's file writers);
+# jsonschema for the output schemas, PyYAML for CITATION.cff.
 pydeps:
-	@$(PYTHON) -c 'import numpy, scipy, pytest, gmpy2' 2>/dev/null || \
-	  $(PYTHON) -m pip install -q numpy scipy pytest gmpy2 2>/dev/null || \
-	  { $(SUDO) apt-get install -y -qq python3-numpy python3-scipy python3-pytest python3-gmpy2 >/dev/null; }
+	@$(PYTHON) -c 'import numpy, scipy, pytest, gmpy2, jsonschema, yaml' 2>/dev/null || \
+	  $(PYTHON) -m pip install -q numpy scipy pytest gmpy2 jsonschema PyYAML 2>/dev/null || \
+	  { $(SUDO) apt-get install -y -qq python3-numpy python3-scipy python3-pytest python3-gmpy2 python3-jsonschema python3-yaml >/dev/null; }
 
 build: deps
 	$(SWIFT) build --build-tests
@@ -50,8 +52,37 @@ demo: release
 
 # swift-format ships with the toolchain; the committed .swift-format sets 4-space indents and 120 columns.
 SWIFT_SOURCES := Sources Tests Package.swift
-lint:
+lint: doccomments
 	swift-format lint --strict --parallel --recursive $(SWIFT_SOURCES)
+
+# Every public declaration in Sources has a /// doc comment (DocC shows it; see Tests/check_doc_comments.py).
+doccomments:
+	$(PYTHON) Tests/check_doc_comments.py Sources
+
+# DocC for every library module (Sources/<Module>/<Module>.docc), one archive per module in
+# .build/plugins/Swift-DocC/outputs/. Fails on any warning (unresolved symbol links, bad doc
+# comments, compiler warnings while extracting symbol graphs). 30-45 s after a debug build, longer from
+# clean (it builds SymbolKit and extracts symbol graphs): not part of `make test`.
+DOC_TARGETS := Unargmaxable RegionCounting ExactArithmetic ConvexHulls LayerFormats LinearProgramming \
+	BraidArrangements ModelFormats Vocabularies OutputHeads
+docs: deps
+	@mkdir -p .build
+	$(SWIFT) package --disable-sandbox generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t)) \
+	  > .build/docs.log 2>&1; status=$$?; cat .build/docs.log; \
+	if [ $$status -ne 0 ]; then echo "make docs: DocC failed ($$status)"; exit 1; fi; \
+	if grep -q "warning:" .build/docs.log; then echo "make docs: DocC warnings (above) must be fixed"; exit 1; fi
+
+# Documentation/CLI.md is the tool's own --help (subcommands discovered from `unargmax --help`);
+# Tests/CrossChecks/test_cli_reference.py fails when it drifts.
+cli-reference: build
+	$(PYTHON) Documentation/generate_cli_reference.py --binary $(CURDIR)/.build/debug/unargmax
+
+# CITATION.cff against the Citation File Format 1.2.0 schema, with cffconvert in its own virtualenv
+# (it pins jsonschema < 4, which must not replace the system's). Needs PyPI; not part of `make test`.
+CFF_VENV := .build/cffconvert-venv
+citation:
+	@[ -x $(CFF_VENV)/bin/cffconvert ] || { $(PYTHON) -m venv $(CFF_VENV) && $(CFF_VENV)/bin/pip install -q cffconvert==2.0.0; }
+	$(CFF_VENV)/bin/cffconvert --validate --infile CITATION.cff
 
 format:
 	swift-format format --in-place --parallel --recursive $(SWIFT_SOURCES)

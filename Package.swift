@@ -25,7 +25,9 @@ let package = Package(
         .library(name: "ModelHub", targets: ["ModelHub"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // A command plugin only (`make docs`): nothing of it is built by `swift build` or linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // System libraries (Debian: libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev zlib1g-dev).

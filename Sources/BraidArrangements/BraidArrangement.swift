@@ -6,13 +6,17 @@ import LinearProgramming
 /// A ranking lists classes from the lowest logit to the highest. It is feasible when some input x
 /// (in the domain) realises it strictly: y_{π0} < y_{π1} < … < y_{π(C−1)}.
 public struct BraidArrangement: Sendable {
+    /// The number of classes |C|.
     public let classes: Int
+    /// The input dimension d.
     public let dimension: Int
     let weights: [Double]  // row-major C × d
     let bias: [Double]
     /// Optional box |x_j| ≤ radius (nil: all of R^d).
     public let radius: Double?
 
+    /// A layer with row-major `classes` × `dimension` weights, an optional bias (nil: zero) and an optional
+    /// box |x_j| ≤ `radius` for the inputs (nil: all of R^d).
     public init(weights: [Double], bias: [Double]? = nil, classes: Int, dimension: Int, radius: Double? = nil) {
         precondition(classes >= 1 && dimension >= 1 && weights.count == classes * dimension)
         precondition(bias == nil || bias!.count == classes)
@@ -23,6 +27,7 @@ public struct BraidArrangement: Sendable {
         self.radius = radius
     }
 
+    /// The logits y = W x + b at the input `x` (d numbers).
     public func logits(at x: [Double]) -> [Double] {
         (0..<classes).map { i in (0..<dimension).reduce(bias[i]) { $0 + weights[i * dimension + $1] * x[$1] } }
     }
@@ -33,6 +38,7 @@ public struct BraidArrangement: Sendable {
         return (0..<classes).sorted { y[$0] < y[$1] || (y[$0] == y[$1] && $0 < $1) }
     }
 
+    /// Whether a ranking is feasible, with the evidence.
     public enum Feasibility: Equatable, Sendable {
         /// Realised by this input: every gap along the chain is positive (checked by evaluation).
         case feasible(witness: [Double], smallestGap: Double)
@@ -41,6 +47,7 @@ public struct BraidArrangement: Sendable {
         /// The best gap is within rounding of 0: too close to call in floating point.
         case undetermined(bestGap: Double)
 
+        /// True for `.feasible`: an input realises the ranking strictly.
         public var isFeasible: Bool {
             if case .feasible = self { return true }
             return false

@@ -8,7 +8,9 @@
 ///   direction with last coordinate 1 exposes the lifted point (w_c, b_c) uniquely ⇔ it is a vertex
 ///   of a facet of the lifted hull whose outward normal points strictly upwards (the "upper hull").
 public struct ArgmaxGroundTruth: Sendable, Equatable {
+    /// The number of classes |C|.
     public let classes: Int
+    /// Whether the layer has a bias (the lifted, upper-hull rule) or not (the plain hull rule).
     public let hasBias: Bool
     /// Sorted indices of classes that no input can make the unique argmax.
     public let unargmaxable: [Int]
@@ -55,11 +57,13 @@ public struct ArgmaxGroundTruth: Sendable, Equatable {
         return ArgmaxGroundTruth(classes: classes, hasBias: true, argmaxable: argmaxable)
     }
 
+    /// The ground truth without a bias, from Float32 weights (converted to Double exactly).
     @_disfavoredOverload
     public static func withoutBias(weights: [Float], classes: Int, dimension: Int) throws -> ArgmaxGroundTruth {
         try withoutBias(weights: weights.map(Double.init), classes: classes, dimension: dimension)
     }
 
+    /// The ground truth with a bias, from Float32 weights and bias (converted to Double exactly).
     @_disfavoredOverload
     public static func withBias(weights: [Float], bias: [Float], classes: Int, dimension: Int) throws
         -> ArgmaxGroundTruth

@@ -5,13 +5,17 @@ public struct ConvexHull: Sendable {
     /// A facet as the half-space `normal · p ≤ offset` (normal of unit length, pointing outwards).
     /// For a lower-dimensional hull, normals lie in its affine hull (facets are relative to it).
     public struct Facet: Sendable, Equatable {
+        /// The outward normal, of unit length.
         public let normal: [Double]
+        /// The right-hand side: the facet's points p satisfy `normal · p = offset`.
         public let offset: Double
         /// Indices of the points that are vertices of this facet.
         public let vertices: [Int]
     }
 
+    /// The number of input points.
     public let count: Int
+    /// The dimension of the space the points live in.
     public let dimension: Int
     /// Dimension of the affine hull of the points (≤ dimension).
     public let affineDimension: Int
@@ -19,6 +23,7 @@ public struct ConvexHull: Sendable {
     public let vertices: [Int]
     /// Indices of points whose coordinates occur more than once.
     public let duplicated: [Int]
+    /// The facets of the hull (relative to its affine hull when that is lower-dimensional).
     public let facets: [Facet]
     let affineHull: AffineHull
 
@@ -86,6 +91,7 @@ public struct ConvexHull: Sendable {
         }
     }
 
+    /// The hull of `count` Float32 points of `dimension` coordinates, row-major (converted to Double exactly).
     @_disfavoredOverload
     public init(points: [Float], count: Int, dimension: Int) throws {
         try self.init(points: points.map(Double.init), count: count, dimension: dimension)

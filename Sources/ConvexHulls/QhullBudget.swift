@@ -8,6 +8,8 @@ public enum QhullBudget {
     /// Largest number of points for each hull dimension D (D = d, or d + 1 with a bias).
     static let maximumPoints: [Int: Int] = [5: 200_000, 6: 50_000, 7: 10_000, 8: 1_000, 9: 300]
 
+    /// Whether a hull of `points` points in hull dimension `dimension` (D = d, or d + 1 with a bias) is
+    /// within the measured budget: always for D ≤ 4, else up to `maximumPoints[D]`; never for D ≥ 10.
     public static func allows(points: Int, dimension: Int) -> Bool {
         if dimension <= 4 { return true }
         guard let limit = maximumPoints[dimension] else { return false }

@@ -5,6 +5,7 @@ extension BigInt: ExpressibleByIntegerLiteral {
 }
 
 extension BigInt: AdditiveArithmetic {
+    /// Zero.
     public static var zero: BigInt { BigInt(0) }
 
     public static func + (lhs: BigInt, rhs: BigInt) -> BigInt {
@@ -32,6 +33,7 @@ extension BigInt {
         value.withMPZ { a in make { __gmpz_neg($0, a) } }
     }
 
+    /// The absolute value.
     public var magnitude: BigInt {
         withMPZ { a in BigInt.make { __gmpz_abs($0, a) } }
     }

@@ -5,6 +5,7 @@ extension BigInt: CustomStringConvertible, LosslessStringConvertible {
     /// The decimal representation, e.g. "-1234".
     public var description: String { toString(radix: 10) }
 
+    /// The digits in base `radix` (2…62), with a leading `-` when negative.
     public func toString(radix: Int) -> String {
         precondition((2...62).contains(radix))
         return withMPZ { z in

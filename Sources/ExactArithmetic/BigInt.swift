@@ -20,6 +20,7 @@ public struct BigInt: Sendable {
         body(box.pointer)
     }
 
+    /// The integer `value`.
     public init(_ value: Int) {
         self = BigInt.make { __gmpz_set_si($0, value) }
     }
@@ -47,6 +48,7 @@ public struct BigInt: Sendable {
         withMPZ { Int($0.pointee._mp_size.signum()) }
     }
 
+    /// Whether the value is 0.
     public var isZero: Bool { signum == 0 }
 
     /// Number of bits in |self| (0 for zero).

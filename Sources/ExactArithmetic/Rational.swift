@@ -19,6 +19,7 @@ public struct Rational: Sendable {
         body(box.pointer)
     }
 
+    /// The integer `value` as a fraction `value/1`.
     public init(_ value: Int) {
         self = Rational.make { q in
             let n = BigInt(value)
@@ -26,6 +27,7 @@ public struct Rational: Sendable {
         }
     }
 
+    /// The integer `integer` as a fraction `integer/1`.
     public init(_ integer: BigInt) {
         self = Rational.make { q in integer.withMPZ { __gmpq_set_z(q, $0) } }
     }
@@ -51,18 +53,22 @@ public struct Rational: Sendable {
         self.init(exactly: Double(value))  // Float → Double is exact
     }
 
+    /// The numerator in lowest terms (carries the sign).
     public var numerator: BigInt { BigInt.make { __gmpq_get_num($0, box.pointer) } }
 
+    /// The denominator in lowest terms (always positive).
     public var denominator: BigInt { BigInt.make { __gmpq_get_den($0, box.pointer) } }
 
     /// −1, 0 or +1.
     public var signum: Int { withMPQ { Int($0.pointee._mp_num._mp_size.signum()) } }
 
+    /// Whether the value is 0.
     public var isZero: Bool { signum == 0 }
 
     /// The nearest Double (GMP truncates; within one ulp).
     public var doubleValue: Double { withMPQ { __gmpq_get_d($0) } }
 
+    /// The absolute value.
     public var magnitude: Rational { withMPQ { a in Rational.make { __gmpq_abs($0, a) } } }
 }
 
@@ -71,6 +77,7 @@ extension Rational: ExpressibleByIntegerLiteral {
 }
 
 extension Rational: AdditiveArithmetic {
+    /// Zero.
     public static var zero: Rational { Rational(0) }
 
     public static func + (lhs: Rational, rhs: Rational) -> Rational {

@@ -1,6 +1,7 @@
 /// Why a layer file could not be read or written. Every error names the file (and, inside an
 /// `.npz`, the array), so the CLI can print the description as it is.
 public struct LayerFormatError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong.
     public enum Kind: Equatable, Sendable {
         /// The path does not exist.
         case missingFile
@@ -35,8 +36,10 @@ public struct LayerFormatError: Error, CustomStringConvertible, Equatable, Senda
 
     /// The file (for an `.npz` member: `file (array 'name')`).
     public let path: String
+    /// What went wrong.
     public let kind: Kind
 
+    /// An error about the file (or `.npz` member) `path`.
     public init(_ path: String, _ kind: Kind) {
         self.path = path
         self.kind = kind

@@ -3,6 +3,7 @@ import Foundation
 /// A whole file mapped read-only into memory. Layer weights are read straight from the mapping
 /// (zero copy when they are already little-endian float32), so a multi-GB file is never read twice.
 public final class MappedFile: @unchecked Sendable {  // immutable after init; the mapping is read-only
+    /// The path the file was opened at.
     public let path: String
     /// The whole file, read-only, valid while this object lives.
     public let bytes: UnsafeRawBufferPointer

@@ -6,7 +6,9 @@ extension NPZArchive {
     /// producer that is called twice — once for the CRC-32 the local header needs, once to write —
     /// so a large array can be generated in pieces and never held whole in memory.
     public struct Member: @unchecked Sendable {  // the producer is called on the writing thread only
+        /// The array's name inside the archive (without `.npy`).
         public let name: String
+        /// The NumPy shape written into the member's header.
         public let shape: [Int]
         let dtype: NumpyDType
         let byteCount: Int

@@ -58,6 +58,7 @@ public enum NumpyDType: Equatable, Sendable {
 public struct NumpyArray: Sendable {
     /// The dimensions, as in the header (`[]` for a scalar).
     public let shape: [Int]
+    /// The element type and byte order from the header's `descr`.
     public let dtype: NumpyDType
     /// True when stored column-major (`np.asfortranarray`).
     public let fortranOrder: Bool

@@ -14,6 +14,7 @@ extension LinearProgram {
     /// so the basis carries over between solves).
     ///
     /// - Parameters:
+    ///   - method: the simplex variant; the dual simplex suits re-solves after adding rows.
     ///   - warmStart: start from the current basis (the previous optimum, plus the basic
     ///     activities of rows added since). If that basis is invalid or numerically singular, the
     ///     solve restarts from the standard basis (all row activities basic) and reports

@@ -16,6 +16,7 @@ import CGLPK
 ///   leaked instead of crashing. Use it in synchronous code, not across `await`.
 /// - **Indices** are 0-based. Removing rows shifts later rows down, like `Array.remove`.
 public final class LinearProgram {
+    /// Whether the objective is maximised or minimised.
     public enum Direction: Sendable {
         case maximize, minimize
     }
@@ -25,8 +26,11 @@ public final class LinearProgram {
 
     let problem: OpaquePointer
     let owner: ThreadIdentity
+    /// The number of columns (variables), fixed at creation.
     public let columnCount: Int
+    /// The number of rows (constraints) currently in the program.
     public internal(set) var rowCount = 0
+    /// The current direction of optimisation.
     public private(set) var direction: Direction
     /// Simplex iterations over the lifetime of this program.
     public internal(set) var totalIterations = 0
@@ -77,6 +81,7 @@ public final class LinearProgram {
 
     // MARK: Objective and columns
 
+    /// Sets whether the objective is maximised or minimised.
     public func setDirection(_ direction: Direction) throws(LinearProgramError) {
         try checkOwner()
         self.direction = direction
@@ -93,6 +98,7 @@ public final class LinearProgram {
         for (j, c) in coefficients.enumerated() { glp_set_obj_coef(problem, Int32(j + 1), c) }
     }
 
+    /// Sets the objective coefficient of `column` to `value`.
     public func setObjectiveCoefficient(_ column: Int, _ value: Double) throws(LinearProgramError) {
         try checkOwner()
         try checkColumn(column)
@@ -100,6 +106,7 @@ public final class LinearProgram {
         glp_set_obj_coef(problem, Int32(column + 1), value)
     }
 
+    /// Sets the bound of `column` (columns start free).
     public func setColumnBound(_ column: Int, _ bound: Bound) throws(LinearProgramError) {
         try checkOwner()
         try checkColumn(column)

@@ -40,6 +40,7 @@ public struct LinearProgramSolution: Sendable {
         case failed(LinearProgramFailure)
     }
 
+    /// The verdict of the solve.
     public let status: Status
     /// c·x at the reported basic solution (meaningful when optimal).
     public let objective: Double
@@ -57,6 +58,7 @@ public struct LinearProgramSolution: Sendable {
     /// the previous basis was invalid or singular and the solve restarted from the standard basis.
     public let startedWarm: Bool
 
+    /// Whether the solve found an optimal basic solution.
     public var isOptimal: Bool { status == .optimal }
 
     static func failure(_ failure: LinearProgramFailure, columns: Int, rows: Int) -> LinearProgramSolution {

@@ -9,6 +9,7 @@ import LayerFormats
 /// Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K to Float32 exactly as gguf-py's reference
 /// dequantiser does.
 public struct GGUFFile: TensorFile {
+    /// The path the file was opened at.
     public let path: String
     /// The format version (2 or 3).
     public let version: Int

@@ -3,6 +3,7 @@ import LayerFormats
 /// Why a model file could not be read. Every message starts with the file, so the CLI prints it
 /// as it is.
 public struct ModelFormatError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong.
     public enum Kind: Equatable, Sendable {
         /// The path does not exist.
         case missingFile
@@ -31,8 +32,10 @@ public struct ModelFormatError: Error, CustomStringConvertible, Equatable, Senda
 
     /// The file (or folder) the problem is in.
     public let path: String
+    /// What went wrong.
     public let kind: Kind
 
+    /// An error about the file (or folder) `path`.
     public init(_ path: String, _ kind: Kind) {
         self.path = path
         self.kind = kind

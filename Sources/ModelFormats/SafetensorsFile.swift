@@ -10,7 +10,9 @@ import LayerFormats
 /// the data section, ranges do not overlap and leave no holes, and each range's length is the
 /// shape's element count times the dtype's size.
 public struct SafetensorsFile: TensorFile {
+    /// The path the file was opened at.
     public let path: String
+    /// Every tensor in the header, in the order the header lists them.
     public let tensors: [TensorInfo]
     /// The header's `__metadata__` (string → string), e.g. `{"format": "pt"}`.
     public let metadata: [String: String]
@@ -142,6 +144,7 @@ public struct SafetensorsFile: TensorFile {
         return result
     }
 
+    /// The two-dimensional tensor `name` as a Float32 matrix.
     public func matrix(_ name: String) throws -> FloatMatrix {
         let (info, encoding, range) = try readable(name)
         let (rows, columns) = try TensorShapes.matrixShape(info, path: path)
@@ -152,6 +155,7 @@ public struct SafetensorsFile: TensorFile {
         return matrix
     }
 
+    /// The one-dimensional tensor `name` as Float32.
     public func vector(_ name: String) throws -> [Float] {
         let (info, encoding, range) = try readable(name)
         let count = try TensorShapes.vectorLength(info, path: path)

@@ -10,6 +10,7 @@ public struct TensorInfo: Sendable, Equatable {
     /// `[n_vocab, n_embd]` for an output matrix).
     public let shape: [Int]
 
+    /// A description of the tensor `name` with element type `dtype` and `shape`.
     public init(name: String, dtype: String, shape: [Int]) {
         self.name = name
         self.dtype = dtype

@@ -23,7 +23,9 @@ public struct TorchCheckpoint: TensorFile {
         case legacy
     }
 
+    /// The path the file was opened at.
     public let path: String
+    /// Every tensor of the checkpoint, under its flattened state-dict name.
     public let tensors: [TensorInfo]
     /// The layout the file was read in.
     public let format: Format
@@ -64,6 +66,7 @@ public struct TorchCheckpoint: TensorFile {
         self.stored = stored
     }
 
+    /// The two-dimensional tensor `name` as Float32.
     public func matrix(_ name: String) throws -> FloatMatrix {
         let tensor = try entry(name)
         let shape = tensor.info.shape
@@ -92,6 +95,7 @@ public struct TorchCheckpoint: TensorFile {
         }
     }
 
+    /// The one-dimensional tensor `name` as Float32.
     public func vector(_ name: String) throws -> [Float] {
         let tensor = try entry(name)
         let shape = tensor.info.shape

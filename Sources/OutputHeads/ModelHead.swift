@@ -36,8 +36,10 @@ public struct HeadSelection: Sendable, Equatable {
     public var weights: String?
     /// The bias tensor's name (`--bias`); `noBias` ignores any bias.
     public var bias: String?
+    /// Ignore any bias the model has.
     public var noBias = false
 
+    /// A selection; nil names leave the choice to the rules.
     public init(weights: String? = nil, bias: String? = nil, noBias: Bool = false) {
         self.weights = weights
         self.bias = bias
@@ -47,9 +49,12 @@ public struct HeadSelection: Sendable, Equatable {
 
 /// Why a model's head could not be found or read. The message names the file or folder.
 public struct ModelHeadError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The model file or folder.
     public let path: String
+    /// What is wrong, in words.
     public let problem: String
 
+    /// An error about the model at `path`.
     public init(_ path: String, _ problem: String) {
         self.path = path
         self.problem = problem

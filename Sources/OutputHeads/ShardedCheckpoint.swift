@@ -6,7 +6,9 @@ import ModelFormats
 /// `pytorch_model.bin.index.json`): `weight_map` names the shard of every tensor. Every shard
 /// is opened (mapped, header validated) once; tensors are read from the shard that holds them.
 public struct ShardedCheckpoint: TensorFile {
+    /// The index file the checkpoint was opened from.
     public let path: String
+    /// Every tensor of every shard.
     public let tensors: [TensorInfo]
     let shards: [String: any TensorFile]
     let shardOf: [String: String]
@@ -59,6 +61,8 @@ public struct ShardedCheckpoint: TensorFile {
         return shard
     }
 
+    /// The two-dimensional tensor `name` as Float32, read from the shard that holds it.
     public func matrix(_ name: String) throws -> FloatMatrix { try shard(name).matrix(name) }
+    /// The one-dimensional tensor `name` as Float32, read from the shard that holds it.
     public func vector(_ name: String) throws -> [Float] { try shard(name).vector(name) }
 }

@@ -7,8 +7,11 @@ import ExactArithmetic
 /// rankings. With a bias some regions are bounded (polytopes) and the rest unbounded; without a
 /// bias every region is a cone, so none is bounded.
 public struct RegionCount: Sendable, Hashable {
+    /// The number of classes |C|.
     public let classes: Int
+    /// The input dimension d.
     public let dimension: Int
+    /// Whether the layer has a bias term.
     public let hasBias: Bool
     /// Feasible rankings = regions of the restricted braid arrangement.
     public let regions: BigInt
@@ -17,6 +20,7 @@ public struct RegionCount: Sendable, Hashable {
     /// All rankings: |C|!.
     public let permutations: BigInt
 
+    /// A count with its parts; `regions` includes the `boundedRegions`.
     public init(
         classes: Int, dimension: Int, hasBias: Bool, regions: BigInt, boundedRegions: BigInt, permutations: BigInt
     ) {
@@ -28,6 +32,7 @@ public struct RegionCount: Sendable, Hashable {
         self.permutations = permutations
     }
 
+    /// Regions that are not bounded: `regions − boundedRegions` (all of them without a bias).
     public var unboundedRegions: BigInt { regions - boundedRegions }
 
     /// log10 of the fraction of all |C|! rankings that is feasible (0 when every ranking is).

@@ -3,12 +3,16 @@ import ExactArithmetic
 /// The paper's Tables 2 (no bias) and 3 (bias): feasible rankings for |C| = 1…maxClasses (rows)
 /// and d = 1…maxDimension (columns), all cells from one sweep of the recurrence.
 public struct RegionCountTable: Sendable {
+    /// Whether the layer has a bias term.
     public let hasBias: Bool
+    /// The largest |C| (the last row).
     public let maxClasses: Int
+    /// The largest d (the last column).
     public let maxDimension: Int
     /// `cells[c − 1][d − 1]` = regions for c classes and d features.
     public let cells: [[BigInt]]
 
+    /// Computes every cell for |C| = 1…`maxClasses` and d = 1…`maxDimension`.
     public init(maxClasses: Int, maxDimension: Int, bias: Bool) {
         precondition(maxClasses >= 1 && maxDimension >= 1)
         self.hasBias = bias
@@ -29,5 +33,6 @@ public struct RegionCountTable: Sendable {
         self.cells = cells
     }
 
+    /// The number of feasible rankings for `classes` classes and `dimension` features (both from 1).
     public func regions(classes: Int, dimension: Int) -> BigInt { cells[classes - 1][dimension - 1] }
 }

@@ -6,11 +6,16 @@ public enum Verdict: String, Sendable, Equatable {
 /// A certified bracket lower ≤ m_c ≤ upper on the class's best achievable logit margin
 /// m_c = max_{x∈X} min_{i≠c} (y_c − y_i). ±infinity when a side is not known.
 public struct MarginBracket: Sendable, Equatable {
+    /// A certified lower bound on the margin (−infinity when unknown).
     public var lower: Double
+    /// A certified upper bound on the margin (+infinity when unknown).
     public var upper: Double
 
+    /// Nothing known: (−infinity, +infinity).
     public static let unknown = MarginBracket(lower: -.infinity, upper: .infinity)
 
+    /// Argmaxable when the lower bound is positive, unargmaxable when the upper bound is ≤ 0, else
+    /// undecided.
     public var verdict: Verdict {
         if lower > 0 { return .argmaxable }
         if upper <= 0 { return .unargmaxable }
@@ -33,27 +38,40 @@ public enum DecidingStage: String, Sendable {
     case approximate, exact, none
 }
 
+/// What the detectors found about one class.
 public struct ClassResult: Sendable, Equatable {
+    /// The class's row in W.
     public let index: Int
+    /// The certified bracket on the class's best achievable margin.
     public var margin: MarginBracket
     /// Braid-reflect steps spent on the class (0 if the approximate stage did not run).
     public var steps: Int
+    /// The evidence for the verdict (nil while undecided).
     public var certificate: Certificate?
+    /// The stage that decided the class.
     public var stage: DecidingStage
 
+    /// The verdict its margin bracket implies.
     public var verdict: Verdict { margin.verdict }
 }
 
+/// The outcome of a detector run over a layer: one result per decided class.
 public struct ArgmaxabilityReport: Sendable {
     /// Classes of the layer (all of them competed).
     public let classes: Int
+    /// The input dimension d.
     public let dimension: Int
+    /// Whether the layer has a bias.
     public let hasBias: Bool
+    /// The inputs the verdicts are about.
     public let domain: InputDomain
     /// One result per decided class, in ascending class order (all classes unless a subset was asked for).
     public let results: [ClassResult]
+    /// Wall-clock seconds the run took.
     public let seconds: Double
 
+    /// The indices of the decided classes with this verdict, ascending.
     public func indices(_ verdict: Verdict) -> [Int] { results.filter { $0.verdict == verdict }.map(\.index) }
+    /// How many decided classes have this verdict.
     public func count(_ verdict: Verdict) -> Int { results.reduce(0) { $0 + ($1.verdict == verdict ? 1 : 0) } }
 }

@@ -6,24 +6,29 @@ import ExactArithmetic
 /// evaluation with rigorous error bounds (or exactly, in rationals, on request), multipliers always
 /// exactly (they have at most d + 1 non-zeros, so that is cheap).
 public struct CertificateVerifier: Sendable {
+    /// The layer the certificates are about.
     public let layer: SoftmaxLayer
+    /// The inputs the certificates are about (witnesses must lie in it).
     public let domain: InputDomain
     /// Evaluate witnesses in exact rational arithmetic (O(C·d) rationals per class) instead of
     /// Double with a rigorous error bound.
     public let exactWitnesses: Bool
 
+    /// A verifier for `layer` over `domain`; witnesses in rational arithmetic when `exactWitnesses`.
     public init(layer: SoftmaxLayer, domain: InputDomain, exactWitnesses: Bool = false) {
         self.layer = layer
         self.domain = domain
         self.exactWitnesses = exactWitnesses
     }
 
+    /// The result of checking one certificate.
     public enum Outcome: Equatable, Sendable {
         case provesArgmaxable
         case provesUnargmaxable
         case invalid(String)
     }
 
+    /// Checks the certificate of class `c`: does it prove a verdict, and which?
     public func check(class c: Int, _ certificate: Certificate) -> Outcome {
         guard (0..<layer.classes).contains(c) else { return .invalid("class \(c) is not in the layer") }
         switch certificate {

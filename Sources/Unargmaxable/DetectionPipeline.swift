@@ -4,6 +4,7 @@ import Foundation
 
 /// How to run the detectors.
 public struct DetectorOptions: Sendable {
+    /// The inputs the verdicts are about (default: the paper's box |x_j| ≤ 100).
     public var domain: InputDomain = .paperDefault
     /// Run batched braid reflect first (the paper's approximate algorithm).
     public var approximate = true
@@ -11,6 +12,7 @@ public struct DetectorOptions: Sendable {
     public var exact: ExactObjective? = .margin
     /// Braid-reflect steps per class before handing it to the exact stage.
     public var patience = 50
+    /// Threads for the GEMMs and the linear programs (default: all cores).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Close brackets that floating point cannot close with rational arithmetic wherever possible
     /// (always done for layers without bias and for unbounded domains, whose unargmaxable classes
@@ -22,14 +24,19 @@ public struct DetectorOptions: Sendable {
     /// still competes, so the verdicts are those of the whole layer.
     public var classes: [Int]?
 
+    /// The defaults: braid reflect, then the margin LP, in the paper's box, on all cores.
     public init() {}
 }
 
 /// Progress events for a front end (the library never prints). Sent from several threads.
 public struct DetectionProgress: Sendable {
+    /// Which stage is running.
     public enum Stage: String, Sendable { case approximate, exact }
+    /// The stage this event is about.
     public let stage: Stage
+    /// Classes this stage has finished.
     public let done: Int
+    /// Classes this stage has to do.
     public let total: Int
 }
 

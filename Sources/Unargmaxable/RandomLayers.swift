@@ -8,6 +8,7 @@ import Foundation
 public struct SeededRandomNumberGenerator: RandomNumberGenerator, Sendable {
     private var state: (UInt64, UInt64, UInt64, UInt64)
 
+    /// A generator whose whole stream is determined by `seed` (expanded by SplitMix64).
     public init(seed: UInt64) {
         var s = seed
         func splitMix() -> UInt64 {
@@ -20,6 +21,7 @@ public struct SeededRandomNumberGenerator: RandomNumberGenerator, Sendable {
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state.1 &* 5, 7) &* 9
         let t = state.1 << 17
@@ -55,9 +57,13 @@ public enum WeightDistribution: String, Sendable, CaseIterable {
 
 /// A random layer's raw arrays: weights C×d row-major, optional bias of length C.
 public struct RandomLayerArrays: Sendable {
+    /// The number of classes |C|.
     public let classes: Int
+    /// The input dimension d.
     public let dimension: Int
+    /// The weights, |C| × d, row-major.
     public let weights: [Float]
+    /// The bias (|C| values), or nil for a layer without one.
     public let bias: [Float]?
 
     /// Weights first (row by row), then the bias, all from one stream: a layer is a pure function of

@@ -3,13 +3,20 @@ import LayerFormats
 /// A softmax layer `y = W x + b`: weights C × d (Float32, row-major, possibly memory-mapped) and an
 /// optional bias. Validated on construction: non-empty, consistent shapes, finite values.
 public struct SoftmaxLayer: Sendable {
+    /// The weights W, |C| × d.
     public let weights: FloatMatrix
+    /// The bias b (|C| values), or nil for y = W x.
     public let bias: [Float]?
 
+    /// The number of classes |C| (rows of W).
     public var classes: Int { weights.rows }
+    /// The input dimension d (columns of W).
     public var dimension: Int { weights.columns }
+    /// Whether the layer has a bias.
     public var hasBias: Bool { bias != nil }
 
+    /// Validates and wraps the arrays: throws ``SoftmaxLayerError`` for an empty layer, a bias of the
+    /// wrong length or a non-finite value.
     public init(weights: FloatMatrix, bias: [Float]? = nil) throws {
         guard weights.rows >= 1, weights.columns >= 1 else { throw SoftmaxLayerError.empty }
         if let bias, bias.count != weights.rows {
@@ -40,6 +47,7 @@ public struct SoftmaxLayer: Sendable {
     @inline(__always) func biasValue(_ i: Int) -> Double { bias.map { Double($0[i]) } ?? 0 }
 }
 
+/// Why arrays do not form a valid softmax layer.
 public enum SoftmaxLayerError: Error, CustomStringConvertible, Equatable {
     case empty
     case biasLength(Int, classes: Int)

@@ -21,6 +21,7 @@ public struct SentencePieceModel: Sendable, Equatable {
         public var piece: String
         /// Its log probability (unigram) or merge priority (BPE).
         public var score: Float
+        /// What kind of piece it is (normal, control, byte fallback, …).
         public var type: PieceType
     }
 

@@ -121,8 +121,10 @@ public struct TokenFilterError: Error, CustomStringConvertible, Equatable, Senda
         case unreadableFile(String)
     }
 
+    /// What went wrong.
     public let kind: Kind
 
+    /// An error of this kind.
     public init(_ kind: Kind) { self.kind = kind }
 
     /// A message for the user, naming the file and line for a classes file.

@@ -27,8 +27,10 @@ public struct VocabularyError: Error, CustomStringConvertible, Equatable, Sendab
 
     /// The file the error is about.
     public let path: String
+    /// What went wrong.
     public let kind: Kind
 
+    /// An error about the file `path`.
     public init(_ path: String, _ kind: Kind) {
         self.path = path
         self.kind = kind

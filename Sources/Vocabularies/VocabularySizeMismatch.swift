@@ -9,6 +9,7 @@ public struct VocabularySizeMismatch: Sendable, Equatable, CustomStringConvertib
     /// The number of classes of the head.
     public let classes: Int
 
+    /// A mismatch between `tokens` tokens from `source` and a head of `classes` classes.
     public init(source: String, tokens: Int, classes: Int) {
         self.source = source
         self.tokens = tokens

@@ -10,11 +10,11 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Find every class of a layer that no input can make the argmax, with proof.",
         discussion: """
-            Runs batched braid reflect (the paper's approximate search, one GEMM per step) and then an exact
-            LP with constraint generation for the classes it could not clear. Every verdict carries a
-            certificate that is checked independently of the solver: a witness input (argmaxable) or
-            multipliers λ ≥ 0, Σλ = 1 bounding the margin above (unargmaxable). Each class gets a certified
-            bracket lower ≤ margin ≤ upper on its best achievable logit margin; "undecided" when it
+            Runs batched braid reflect (the paper's approximate search, one GEMM per step) and then an exact \
+            LP with constraint generation for the classes it could not clear. Every verdict carries a \
+            certificate that is checked independently of the solver: a witness input (argmaxable) or \
+            multipliers λ ≥ 0, Σλ = 1 bounding the margin above (unargmaxable). Each class gets a certified \
+            bracket lower ≤ margin ≤ upper on its best achievable logit margin; "undecided" when it \
             straddles 0. Exit code 0 whatever the verdicts.
 
               unargmax check layer.npz                              # box |x_j| ≤ 100, as in the paper

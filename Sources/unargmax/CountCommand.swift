@@ -8,8 +8,8 @@ struct CountCommand: ParsableCommand {
         commandName: "count",
         abstract: "Count the rankings (braid-arrangement regions) a softmax layer can realise.",
         discussion: """
-            A layer y = Wx (+ b) with |C| classes and d input features, weights in general position, can
-            rank its classes in only some of the |C|! possible orders. The count depends only on |C|, d and
+            A layer y = Wx (+ b) with |C| classes and d input features, weights in general position, can \
+            rank its classes in only some of the |C|! possible orders. The count depends only on |C|, d and \
             whether there is a bias; it is exact (arbitrary precision), even at LLM sizes:
 
               unargmax count --classes 4 --dim 2 --no-bias          # 12 of 24

@@ -9,10 +9,11 @@ struct HullCommand: ParsableCommand {
         commandName: "hull",
         abstract: "Exact unargmaxable classes of a layer file from its convex hull (Qhull), for d < 10.",
         discussion: """
-            Without --bias a class is unargmaxable exactly when its weight vector is not a vertex of the
-            convex hull of all weight vectors (duplicated rows: both copies). With --bias (inputs unbounded),
+            Without --bias a class is unargmaxable exactly when its weight vector is not a vertex of the \
+            convex hull of all weight vectors (duplicated rows: both copies). With --bias (inputs unbounded), \
             when its lifted point (w, b) is not a vertex of the upper hull of the lifted points.
-            Layer files: .npz with W (classes × features) and optional b, the original tool's decoder_Wemb
+
+            Layer files: .npz with W (classes × features) and optional b, the original tool's decoder_Wemb \
             (features × classes), or an .npy holding W.
             """
     )

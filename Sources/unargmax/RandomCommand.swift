@@ -9,7 +9,7 @@ struct RandomCommand: ParsableCommand {
         commandName: "random",
         abstract: "Make a seeded random layer and report which classes are unargmaxable (Qhull ground truth).",
         discussion: """
-            The sanity check of the original tool (stollen_random): a reproducible random layer, its exact
+            The sanity check of the original tool (stollen_random): a reproducible random layer, its exact \
             verdicts from Qhull (for d < 10), optionally saved as .npz and drawn as SVG (d = 2 or 3).
 
               unargmax random --classes 20 --dim 2 --seed 1 --plot hull.svg

@@ -11,7 +11,7 @@ struct RankingsCommand: ParsableCommand {
         commandName: "rankings",
         abstract: "Rankings of a layer's classes: at an input, feasibility of one, or all feasible ones.",
         discussion: """
-            Rankings list classes from the lowest logit to the highest. A ranking is feasible when some input
+            Rankings list classes from the lowest logit to the highest. A ranking is feasible when some input \
             realises it strictly (a region of the braid arrangement pulled back to input space).
 
               unargmax rankings layer.npz --at 0.5,-1,2          # the ranking this input produces

@@ -9,8 +9,8 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Re-check a certificates file against its layer, without running the detectors.",
         discussion: """
-            Witnesses are evaluated against every class with rigorous floating-point error bounds (or in exact
-            rational arithmetic with --exact); multipliers are always checked exactly. Exits 1 if any
+            Witnesses are evaluated against every class with rigorous floating-point error bounds (or in exact \
+            rational arithmetic with --exact); multipliers are always checked exactly. Exits 1 if any \
             certificate fails.
 
               unargmax check layer.npz --certificates proof.json
