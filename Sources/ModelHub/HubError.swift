@@ -1,6 +1,7 @@
 /// Why a model could not be resolved; every message names the model and, when one was made,
 /// the request's URL.
 public struct HubError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What went wrong.
     public enum Kind: Sendable, Equatable {
         /// 401/403: gated, private, or a token without access.
         case unauthorized(status: Int, hasToken: Bool)
@@ -18,10 +19,14 @@ public struct HubError: Error, CustomStringConvertible, Sendable, Equatable {
         case cache(String)
     }
 
+    /// The model id the request was for.
     public let model: String
+    /// The URL that failed, when a request was made.
     public let url: String?
+    /// The problem.
     public let kind: Kind
 
+    /// An error for `model` at `url`.
     public init(model: String, url: String?, _ kind: Kind) {
         self.model = model
         self.url = url

@@ -11,6 +11,7 @@ public struct HubTensor: Sendable, Equatable {
     /// Its bytes, relative to the start of the file's data section (after the header).
     public let byteRange: Range<Int>
 
+    /// A tensor of `file` with its dtype, shape and absolute byte range.
     public init(dtype: String, shape: [Int], file: String, byteRange: Range<Int>) {
         self.dtype = dtype
         self.shape = shape
