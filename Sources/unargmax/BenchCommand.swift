@@ -25,7 +25,58 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if suite == .counting || suite == .all { benchCounting() }
-        if suite == .detectors || suite == .all { try benchDetectors() }
+        if suite == .detectors || suite == .all {
+            try benchDetectors()
+            try benchInteriorHeavy()
+        }
+    }
+
+    /// Interior-heavy layers (most classes can never win, as in real embeddings projected to few
+    /// dimensions): 300 extreme points on the sphere and 29700 convex combinations inside, d = 6,
+    /// against scipy's Qhull in the same run.
+    func benchInteriorHeavy() throws {
+        let d = 6, extreme = 300, inside = quick ? 5700 : 29700
+        var state: UInt64 = 2022
+        func uniform() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double((state >> 11) | 1) / Double(1 << 53)
+        }
+        func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
+        var points = (0..<extreme).map { _ -> [Double] in
+            let v = (0..<d).map { _ in normal() }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / norm }
+        }
+        for _ in 0..<inside {  // a sparse convex combination of 4 extreme points, pulled inwards
+            let picks = (0..<4).map { _ in Int(uniform() * Double(extreme)) % extreme }
+            let weights = (0..<4).map { _ in -log(uniform()) }
+            let total = weights.reduce(0, +)
+            points.append(
+                (0..<d).map { j in 0.98 * zip(picks, weights).reduce(0) { $0 + $1.1 / total * points[$1.0][j] } })
+        }
+        let classes = points.count
+        let layer = try SoftmaxLayer(
+            weights: points.flatMap { $0.map(Float.init) }, classes: classes, dimension: d)
+        var options = DetectorOptions()
+        options.domain = .unbounded
+        var report: ArgmaxabilityReport?
+        let time = seconds { report = UnargmaxableDetector.detect(layer, options: options) }
+        let r = report!
+        switch PythonBaseline.hull(weights: layer.weights) {
+        case .success(let qhull):
+            print(
+                String(
+                    format: "interior-heavy, no bias C=%6d d=%4d  %8.3f s   %.1f× scipy's Qhull (%.3f s, ", classes,
+                    d, time, time / qhull.seconds, qhull.seconds) + qhull.library
+                    + String(
+                        format: ")   (%d argmaxable, %d unargmaxable, %d undecided)", r.count(.argmaxable),
+                        r.count(.unargmaxable), r.count(.undecided)))
+        case .failure(let why):
+            print(
+                String(
+                    format: "interior-heavy, no bias C=%6d d=%4d  %8.3f s   (Qhull baseline not run: ", classes, d, time
+                ) + "\(why))")
+        }
     }
 
     func benchDetectors() throws {
@@ -45,7 +96,7 @@ struct BenchCommand: ParsableCommand {
         var report: ArgmaxabilityReport?
         let detect = seconds { report = UnargmaxableDetector.detect(layer) }
         let r = report!
-        let numpy = NumpyBaseline.gram(weights: layer.weights)
+        let numpy = PythonBaseline.gram(weights: layer.weights)
         switch numpy {
         case .success(let timing):
             print(
@@ -133,6 +184,17 @@ struct BenchCommand: ParsableCommand {
                 baselineShape.classes, baselineShape.dimension, fastSame, baseline / fastSame))
         var shapes = [(32000, 512)]
         if !quick { shapes.append((128256, 4096)) }
+        if !quick {
+            var digits = 0
+            let both = seconds {
+                let counts = FeasibleRankings.countBothCases(classes: 128256, dimension: 4096)
+                digits = counts.bias.regions.decimalDigitCount
+            }
+            print(
+                String(
+                    format: "count C=%6d d=%4d both cases in one pass  %8.3f s   (%d-digit answer)", 128256, 4096, both,
+                    digits))
+        }
         for (classes, dimension) in shapes {
             for bias in [true, false] {
                 var digits = 0

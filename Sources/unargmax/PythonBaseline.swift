@@ -1,14 +1,33 @@
 import Foundation
 import LayerFormats
 
-/// An independent GEMM baseline: numpy's own `W @ W.T` (its bundled OpenBLAS), timed by Python in
-/// row blocks written into one reused buffer, on the same matrix as the tool. A baseline built
-/// on the tool's own BLAS would share its slowness and hide it.
-enum NumpyBaseline {
+/// Independent baselines timed by Python on the same matrix as the tool: numpy's own `W @ W.T`
+/// (its bundled OpenBLAS) in row blocks written into one reused buffer, and scipy's Qhull. A
+/// baseline built on the tool's own libraries would share their slowness and hide it.
+enum PythonBaseline {
     struct Timing {
         let seconds: Double
         /// numpy's BLAS, as threadpoolctl reports it (e.g. "openblas 0.3.31 SkylakeX"), if known.
         let library: String
+    }
+
+    /// Seconds for scipy's Qhull (`scipy.spatial.ConvexHull`) on the rows of `weights` in binary64,
+    /// best of `repeats`, and the number of hull vertices it found.
+    static func hull(weights: FloatMatrix, repeats: Int = 2) -> Result<Timing, CommandFailure> {
+        let script = """
+            import sys, time
+            import numpy as np
+            from scipy.spatial import ConvexHull
+            w = np.load(sys.argv[1])['W'].astype(np.float64)
+            best = float('inf')
+            for _ in range(\(repeats)):
+                start = time.perf_counter()
+                hull = ConvexHull(w)
+                best = min(best, time.perf_counter() - start)
+            print(best)
+            print(f"scipy Qhull, {len(hull.vertices)} vertices")
+            """
+        return run(script, weights: weights, needs: "scipy")
     }
 
     /// Seconds for the blocked C × C Gram matrix of `weights` (classes × dimension), best of
@@ -16,14 +35,6 @@ enum NumpyBaseline {
     static func gram(
         weights: FloatMatrix, repeats: Int = 2
     ) -> Result<Timing, CommandFailure> {
-        let directory = NSTemporaryDirectory() + "unargmax-bench-\(ProcessInfo.processInfo.processIdentifier)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try LayerArrays(weights: weights, bias: nil).writeNPZ(to: directory + "/w.npz")
-        } catch {
-            return .failure(CommandFailure("cannot write the baseline's input: \(error)"))
-        }
         let script = """
             import sys, time
             import numpy as np
@@ -48,6 +59,20 @@ enum NumpyBaseline {
             print(best)
             print(library)
             """
+        return run(script, weights: weights, needs: "numpy threadpoolctl")
+    }
+
+    /// Runs a Python baseline on `weights` (saved as W in a temporary npz, removed afterwards); the
+    /// script prints its seconds and a description on two lines.
+    private static func run(_ script: String, weights: FloatMatrix, needs: String) -> Result<Timing, CommandFailure> {
+        let directory = NSTemporaryDirectory() + "unargmax-bench-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try LayerArrays(weights: weights, bias: nil).writeNPZ(to: directory + "/w.npz")
+        } catch {
+            return .failure(CommandFailure("cannot write the baseline's input: \(error)"))
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, directory + "/w.npz"]
@@ -66,7 +91,7 @@ enum NumpyBaseline {
         process.waitUntilExit()
         let lines = text.split(separator: "\n").map(String.init)
         guard process.terminationStatus == 0, lines.count >= 2, let seconds = Double(lines[0]) else {
-            return .failure(CommandFailure("numpy is not available (pip install numpy threadpoolctl)"))
+            return .failure(CommandFailure("the Python baseline failed (pip install \(needs))"))
         }
         return .success(Timing(seconds: seconds, library: lines[1]))
     }
