@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ModelFormats", targets: ["ModelFormats"]),
         .library(name: "Vocabularies", targets: ["Vocabularies"]),
         .library(name: "OutputHeads", targets: ["OutputHeads"]),
+        .library(name: "LayerStudies", targets: ["LayerStudies"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -57,11 +58,14 @@ let package = Package(
                 "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
                 "BLASRuntime",
             ]),
+        // Research instruments: activation ranges, repairing layers, resumable sweeps.
+        .target(
+            name: "LayerStudies", dependencies: ["Unargmaxable", "LayerFormats", "ModelFormats", "ConvexHulls"]),
         .executableTarget(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
-                "OutputHeads", "ModelFormats", "Vocabularies",
+                "OutputHeads", "ModelFormats", "Vocabularies", "LayerStudies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -78,6 +82,8 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "LayerFormats"]),
         .testTarget(name: "VocabulariesTests", dependencies: ["Vocabularies"]),
         .testTarget(name: "OutputHeadsTests", dependencies: ["OutputHeads", "ModelFormats", "LayerFormats"]),
+        .testTarget(
+            name: "LayerStudiesTests", dependencies: ["LayerStudies", "Unargmaxable", "LayerFormats", "ConvexHulls"]),
         .testTarget(
             name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
     ]

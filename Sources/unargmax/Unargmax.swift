@@ -21,6 +21,7 @@ struct Unargmax: ParsableCommand {
             VerifyCommand.self,
             PreventCommand.self,
             BenchCommand.self,
+            RangeCommand.self,
         ]
     )
 }
