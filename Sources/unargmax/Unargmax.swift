@@ -22,6 +22,7 @@ struct Unargmax: ParsableCommand {
             PreventCommand.self,
             BenchCommand.self,
             RangeCommand.self,
+            RepairCommand.self,
         ]
     )
 }
