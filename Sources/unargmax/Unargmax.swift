@@ -23,6 +23,7 @@ struct Unargmax: ParsableCommand {
             BenchCommand.self,
             RangeCommand.self,
             RepairCommand.self,
+            SweepCommand.self,
         ]
     )
 }
