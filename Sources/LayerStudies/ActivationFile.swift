@@ -122,24 +122,21 @@ public struct ActivationFile: Sendable {
     /// holds the block's rows row-major as Doubles (exact conversions) and is reused between calls.
     public func forEachBlock(
         blockRows: Int = 4096, _ body: (_ firstRow: Int, _ values: UnsafeBufferPointer<Double>) throws -> Void
-    ) rethrows {
-        let block = max(1, blockRows)
-        var buffer = [Double](repeating: 0, count: min(block, rows) * columns)
+    ) throws {
+        let block = max(1, min(blockRows, rows))
+        let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: block * columns)
+        defer { buffer.deallocate() }
         let base = file.bytes.baseAddress! + dataOffset
         var first = 0
         while first < rows {
             let count = min(block, rows - first)
-            buffer.withUnsafeMutableBufferPointer { out in
-                for i in 0..<count {
-                    for j in 0..<columns {
-                        let index = fortranOrder ? j * rows + (first + i) : (first + i) * columns + j
-                        out[i * columns + j] = value(base, index)
-                    }
+            for i in 0..<count {
+                for j in 0..<columns {
+                    let index = fortranOrder ? j * rows + (first + i) : (first + i) * columns + j
+                    buffer[i * columns + j] = value(base, index)
                 }
             }
-            try buffer.withUnsafeBufferPointer {
-                try body(first, UnsafeBufferPointer(rebasing: $0[0..<(count * columns)]))
-            }
+            try body(first, UnsafeBufferPointer(rebasing: buffer[0..<(count * columns)]))
             first += count
         }
     }
