@@ -122,6 +122,17 @@ public enum Repair {
         }
     }
 
+    /// Decides every class; classes floating point leaves undecided (a margin of exactly 0, as a
+    /// repair that raised a bias by exactly the deficit would make) are decided again with exact
+    /// rational arithmetic.
+    static func check(_ layer: SoftmaxLayer, _ options: DetectorOptions) -> ArgmaxabilityReport {
+        let report = UnargmaxableDetector.detect(layer, options: options)
+        guard report.count(.undecided) > 0, !options.exactArithmetic else { return report }
+        var exact = options
+        exact.exactArithmetic = true
+        return UnargmaxableDetector.detect(layer, options: exact)
+    }
+
     /// Groups of classes with bit-identical weight rows (−0 and +0 equal), each sorted.
     public static func duplicateRows(_ weights: FloatMatrix) -> [[Int]] {
         var groups: [[UInt32]: [Int]] = [:]
@@ -154,7 +165,7 @@ public enum Repair {
         let original = layer.bias ?? [Float](repeating: 0, count: layer.classes)
         var bias = original
         var current = layer
-        let before = UnargmaxableDetector.detect(layer, options: detector)
+        let before = check(layer, detector)
         var report = before
         var firstBracket: [Int: MarginBracket] = [:]
         var raises: [Int: Int] = [:]
@@ -173,7 +184,7 @@ public enum Repair {
                 raises[c, default: 0] += 1
             }
             current = try! SoftmaxLayer(weights: layer.weights, bias: bias)
-            report = UnargmaxableDetector.detect(current, options: detector)
+            report = check(current, detector)
         }
         let changes = firstBracket.keys.sorted().map { c in
             RepairChange(
@@ -192,7 +203,7 @@ public enum Repair {
         let excused = Set(conflicts.flatMap(\.others))
         let C = layer.classes, d = layer.dimension
         var weights = layer.weights.values
-        let before = UnargmaxableDetector.detect(layer, options: detector)
+        let before = check(layer, detector)
         var report = before
         var changes: [Int: (bracket: MarginBracket, scale: Double, below: Double?, raises: Int)] = [:]
         var zeroRows: Set<Int> = []
@@ -256,7 +267,7 @@ public enum Repair {
                 )
             }
             let current = try! SoftmaxLayer(weights: weights, classes: C, dimension: d)
-            report = UnargmaxableDetector.detect(current, options: detector)
+            report = check(current, detector)
         }
         let repaired = try! SoftmaxLayer(weights: weights, classes: C, dimension: d)
         return RepairResult(
