@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "Vocabularies", targets: ["Vocabularies"]),
         .library(name: "OutputHeads", targets: ["OutputHeads"]),
         .library(name: "ModelHub", targets: ["ModelHub"]),
+        .library(name: "LayerStudies", targets: ["LayerStudies"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,11 +63,14 @@ let package = Package(
                 "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
                 "BLASRuntime",
             ]),
+        // Research instruments: activation ranges, repairing layers, resumable sweeps.
+        .target(
+            name: "LayerStudies", dependencies: ["Unargmaxable", "LayerFormats", "ModelFormats", "ConvexHulls"]),
         .executableTarget(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
-                "OutputHeads", "ModelFormats", "Vocabularies", "ModelHub",
+                "OutputHeads", "ModelFormats", "Vocabularies", "ModelHub", "LayerStudies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -84,6 +88,8 @@ let package = Package(
         .testTarget(name: "VocabulariesTests", dependencies: ["Vocabularies"]),
         .testTarget(name: "OutputHeadsTests", dependencies: ["OutputHeads", "ModelFormats", "LayerFormats"]),
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
+        .testTarget(
+            name: "LayerStudiesTests", dependencies: ["LayerStudies", "Unargmaxable", "LayerFormats", "ConvexHulls"]),
         .testTarget(
             name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
     ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LayerFormats
+import LayerStudies
 import OutputHeads
 import Vocabularies
 import Unargmaxable
@@ -60,6 +61,16 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Inputs may be anything in R^d.")
     var unbounded = false
 
+    @Option(
+        help: """
+            Inputs lie in the per-dimension [min, max] box of these observed activations (N × d in .npy, .npz or \
+            .safetensors; streamed, see `unargmax range`).
+            """)
+    var inputRange: String?
+
+    @Option(help: "With --input-range: the per-dimension [1 − q, q] quantile box instead of [min, max] (0.5 ≤ q ≤ 1).")
+    var quantile: Double?
+
     @Flag(help: "Ignore the file's bias (check y = Wx).")
     var ignoreBias = false
 
@@ -96,6 +107,10 @@ struct CheckCommand: ParsableCommand {
 
     func validate() throws {
         if unbounded && box != nil { throw ValidationError("Give --box R or --unbounded, not both.") }
+        if inputRange != nil && (unbounded || box != nil) {
+            throw ValidationError("Give one domain: --box R, --unbounded or --input-range FILE.")
+        }
+        if quantile != nil && inputRange == nil { throw ValidationError("--quantile needs --input-range FILE.") }
         if let box, !(box > 0 && box.isFinite) { throw ValidationError("--box needs a positive radius.") }
         guard patience >= 0 else { throw ValidationError("--patience cannot be negative.") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
@@ -134,6 +149,15 @@ struct CheckCommand: ParsableCommand {
         let model = try head.load(layer, quiet: quiet)
         let softmax = SoftmaxLayer(model.arrays, useBias: !ignoreBias)
         var options = options
+        if let inputRange {
+            let ranges = try InputRanges.measure(ActivationFile(path: inputRange), quantile: quantile)
+            guard ranges.dimension == softmax.dimension else {
+                throw CommandFailure(
+                    "\(inputRange): the activations have d = \(ranges.dimension), the layer has d = \(softmax.dimension)"
+                )
+            }
+            options.domain = ranges.domain
+        }
         if !filters.isEmpty {
             options.classes = try selectedClasses(filters, classCount: softmax.classes, vocabulary: model.vocabulary)
         }

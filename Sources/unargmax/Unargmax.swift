@@ -21,6 +21,9 @@ struct Unargmax: ParsableCommand {
             VerifyCommand.self,
             PreventCommand.self,
             BenchCommand.self,
+            RangeCommand.self,
+            RepairCommand.self,
+            SweepCommand.self,
         ]
     )
 }

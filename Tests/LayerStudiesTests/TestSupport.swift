@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// Runs `body` in a fresh directory under the temporary directory and removes it afterwards,
+/// whether `body` returns or throws.
+func withTemporaryDirectory<Result>(
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: (String) throws -> Result
+) throws -> Result {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("layerstudies-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer {
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            Issue.record("could not remove the temporary directory \(path): \(error)", sourceLocation: sourceLocation)
+        }
+    }
+    return try body(path)
+}
+
+/// Runs a Python snippet with numpy (imported as np, json imported) and returns its standard output.
+@discardableResult
+func python(_ code: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", "import json\nimport numpy as np\n" + code]
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw NSError(
+            domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: errorText])
+    }
+    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// Lines "name v1 v2 …" printed by Python (`repr` of floats is their shortest round-trip form,
+/// and `Double(String)` rounds correctly, so the values are exact).
+func doubleLines(_ text: String) -> [String: [Double]] {
+    var out: [String: [Double]] = [:]
+    for line in text.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        out[String(fields[0])] = fields.dropFirst().map { Double($0)! }
+    }
+    return out
+}
