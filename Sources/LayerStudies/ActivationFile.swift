@@ -16,6 +16,7 @@ public struct ActivationFile: Sendable {
         case float16, bfloat16, float32, float64
     }
 
+    /// The activations file.
     public let path: String
     /// The array inside the file that holds the activations (nil for a `.npy`).
     public let arrayName: String?
@@ -23,7 +24,9 @@ public struct ActivationFile: Sendable {
     public let rows: Int
     /// d, the number of features per vector.
     public let columns: Int
+    /// How each element is stored.
     public let encoding: Encoding
+    /// True for big-endian elements (numpy `>` dtypes).
     public let bigEndian: Bool
     /// Stored column by column (`np.asfortranarray`).
     public let fortranOrder: Bool
@@ -183,6 +186,8 @@ public struct ActivationFile: Sendable {
         case .float16(let b): (encoding, big) = (.float16, b)
         case .float32(let b): (encoding, big) = (.float32, b)
         case .float64(let b): (encoding, big) = (.float64, b)
+        case .int64, .uint8:
+            throw StudyError(label, "has dtype \(array.dtype.descr); activations must be float16, float32 or float64")
         }
         return (array.shape[0], array.shape[1], encoding, big, array.fortranOrder, offset)
     }

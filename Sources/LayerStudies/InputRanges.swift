@@ -15,7 +15,9 @@ public struct InputRanges: Sendable, Equatable {
     public let rows: Int
     /// d, features per vector.
     public let dimension: Int
+    /// Per dimension: the smallest observed value (or the lower quantile bound).
     public let minimum: [Double]
+    /// Per dimension: the largest observed value (or the upper quantile bound).
     public let maximum: [Double]
     /// The quantile level q of `quantileLower`/`quantileUpper`, if one was asked for.
     public let quantile: Double?
@@ -88,6 +90,7 @@ public struct InputRanges: Sendable, Equatable {
             quantileUpper: high.map { h in (0..<d).map { h.top($0) } })
     }
 
+    /// Bounds from already known per-dimension values.
     public init(
         rows: Int, dimension: Int, minimum: [Double], maximum: [Double], quantile: Double? = nil,
         quantileLower: [Double]? = nil, quantileUpper: [Double]? = nil
@@ -118,10 +121,15 @@ public struct RangeSummary: Sendable, Equatable {
     /// The percentiles reported for each per-dimension statistic.
     public static let percentiles: [Double] = [0, 25, 50, 75, 100]
 
+    /// N, the number of activation vectors read.
     public let rows: Int
+    /// d, features per vector.
     public let dimension: Int
+    /// The smallest value over all dimensions.
     public let minimum: Double
+    /// The largest value over all dimensions.
     public let maximum: Double
+    /// The quantile the bounds use, or nil for min/max.
     public let quantile: Double?
     /// Named per-dimension statistics ("min", "max", and "q_low", "q_high" with a quantile), each
     /// with its values at `percentiles`.
@@ -129,7 +137,9 @@ public struct RangeSummary: Sendable, Equatable {
 
     /// A per-dimension statistic and its values at `RangeSummary.percentiles`.
     public struct Statistic: Sendable, Equatable {
+        /// What is summarised, e.g. "per-dimension minimum".
         public let name: String
+        /// The statistic at each of `RangeSummary.percentiles`.
         public let values: [Double]
     }
 

@@ -12,6 +12,7 @@ public enum RepairMethod: String, Sendable, CaseIterable {
 
 /// How to repair a layer.
 public struct RepairOptions: Sendable {
+    /// Raise biases (`.bias`) or scale rows (`.norm`).
     public var method: RepairMethod = .bias
     /// Domain, threads and the other detector settings used for every (re-)check. The exact stage
     /// is always the margin LP: its bracket is what the bias raise is computed from.
@@ -24,16 +25,19 @@ public struct RepairOptions: Sendable {
     /// which is raised in the next round).
     public var maximumRounds = 25
 
+    /// The defaults: bias method, paper box, default margin and rounds.
     public init() {}
 }
 
 /// What changed for one class.
 public struct RepairChange: Sendable, Equatable {
+    /// The class.
     public let index: Int
     /// The class's certified margin bracket before its first change.
     public let bracket: MarginBracket
     /// Bias before and after (0 before when the file had no bias). Equal for `--method norm`.
     public let oldBias: Double
+    /// The bias after repair.
     public let newBias: Double
     /// Factor the weight row was multiplied by (1 for `--method bias`).
     public let scale: Double
@@ -55,17 +59,23 @@ public struct DuplicateConflict: Sendable, Equatable {
 
 /// The outcome of `Repair.run`: the repaired layer, both reports, and what changed.
 public struct RepairResult: Sendable {
+    /// The method used.
     public let method: RepairMethod
+    /// The repaired layer.
     public let repaired: SoftmaxLayer
     /// Whether the input layer had a bias (when not, the bias method gives it one).
     public let inputHadBias: Bool
+    /// The certified check of the input layer.
     public let before: ArgmaxabilityReport
     /// The certified re-check of the repaired layer.
     public let after: ArgmaxabilityReport
+    /// Every class whose bias or row changed.
     public let changes: [RepairChange]
+    /// Exact duplicate rows: at most one copy of each can be argmaxable.
     public let conflicts: [DuplicateConflict]
     /// Rows of zeros cannot be scaled out of the hull (norm method).
     public let zeroRows: [Int]
+    /// Repair-and-recheck rounds run.
     public let rounds: Int
 
     /// Classes that are not certified argmaxable after the repair although it tried (excludes the
@@ -102,6 +112,7 @@ public struct RepairResult: Sendable {
 /// Every class is then re-checked, since a raised class can swallow a neighbour, which the next
 /// round raises in turn.
 public enum Repair {
+    /// Repairs `layer` by `options.method`, re-checking with certificates after each round until every class is argmaxable or the rounds run out.
     public static func run(_ layer: SoftmaxLayer, options: RepairOptions = RepairOptions()) throws -> RepairResult {
         var detector = options.detector
         detector.exact = .margin

@@ -11,16 +11,19 @@ public struct SweepParameters: Sendable, Codable, Equatable {
     public var classes: Int
     /// The dimensions d, in the order the cells run.
     public var dimensions: [Int]
+    /// The weight distribution: "uniform" (U(−1,1)) or "normal" (N(0,1)).
     public var distribution: String
     /// Seeds 0 ..< seeds for every dimension (the layer's seed is `RandomLayerArrays`' seed).
     public var seeds: Int
     /// Patience values at which the approximate detector alone is scored.
     public var patience: [Int]
+    /// Whether the random layers have a bias.
     public var bias: Bool
     /// The box radius R of the input domain; nil for unbounded inputs (what Qhull decides, so the
     /// Qhull column is filled only then).
     public var box: Double?
 
+    /// A sweep of the given cells (see the properties).
     public init(
         classes: Int, dimensions: [Int], distribution: WeightDistribution, seeds: Int, patience: [Int],
         bias: Bool, box: Double? = nil
@@ -88,6 +91,7 @@ public struct SweepParameters: Sendable, Codable, Equatable {
 /// The approximate detector (braid reflect alone, `exact = nil`) at one patience, scored against
 /// the exact verdicts as the paper does: it flags as unargmaxable every class it could not clear.
 public struct PatienceScore: Sendable, Codable, Equatable {
+    /// The braid-reflect patience scored.
     public let patience: Int
     /// Classes flagged (not cleared by braid reflect).
     public let flagged: Int
@@ -97,15 +101,19 @@ public struct PatienceScore: Sendable, Codable, Equatable {
     public let precision: Double
     /// truePositives / exact unargmaxable (1 when there are none).
     public let recall: Double
+    /// Seconds the approximate detector took at this patience.
     public let seconds: Double
 }
 
 /// One finished (dimension, seed) cell.
 public struct SweepCell: Sendable, Codable, Equatable {
+    /// The cell's dimension d.
     public let dimension: Int
+    /// The cell's seed.
     public let seed: Int
     /// Unargmaxable classes by the exact pipeline (braid reflect at patience 50, then the margin LP).
     public let unargmaxable: Int
+    /// Classes the exact pipeline left undecided (normally 0).
     public let undecided: Int
     /// Braid-reflect steps per class in that run, averaged over all classes.
     public let meanSteps: Double
@@ -115,15 +123,19 @@ public struct SweepCell: Sendable, Codable, Equatable {
     public let qhullUnargmaxable: Int?
     /// Whether Qhull's classes are exactly the pipeline's.
     public let qhullAgrees: Bool?
+    /// Seconds Qhull took, when it ran.
     public let qhullSeconds: Double?
     /// Qhull's error, when it failed on this input.
     public let qhullError: String?
+    /// The approximate detector's scores, one per patience value.
     public let approximate: [PatienceScore]
 }
 
 /// A sweep's cells in run order.
 public struct SweepResult: Sendable, Equatable {
+    /// What was swept.
     public let parameters: SweepParameters
+    /// The finished cells, in run order.
     public let cells: [SweepCell]
     /// Cells read back from the state file rather than computed in this run.
     public let resumedCells: Int
@@ -170,10 +182,13 @@ public struct SweepResult: Sendable, Equatable {
 
 /// Progress of a running sweep, for a front end.
 public struct SweepProgress: Sendable {
+    /// Cells finished so far (resumed ones included).
     public let done: Int
+    /// Cells in the sweep.
     public let total: Int
     /// The cell just finished (nil for the report made before the first cell runs).
     public let cell: SweepCell?
+    /// Cells taken from the state file instead of run.
     public let resumed: Int
 }
 
@@ -185,10 +200,12 @@ public struct SweepProgress: Sendable {
 /// sweep's output equals an uninterrupted one's (apart from the measured times of course, which
 /// are those of the run that computed each cell).
 public struct Sweep: Sendable {
+    /// What was swept.
     public let parameters: SweepParameters
     /// Threads for the detectors.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    /// A sweep of the given cells (see the properties).
     public init(_ parameters: SweepParameters) throws {
         try parameters.validate()
         self.parameters = parameters
