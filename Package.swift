@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "LinearProgramming", dependencies: ["CGLPK"]),
         .target(name: "ConvexHulls", dependencies: ["CQhull"]),
         .target(name: "LayerFormats", dependencies: ["CZlib"]),
-        .target(name: "BraidArrangements", dependencies: ["LinearProgramming"]),
+        .target(name: "BraidArrangements", dependencies: ["LinearProgramming", "ExactArithmetic"]),
         // Checkpoints (safetensors, PyTorch zip, GGUF) → named tensors as Float32 matrices.
         .target(name: "ModelFormats", dependencies: ["LayerFormats"]),
         // Token strings of a model's classes, their display, and the paper's token filters.
