@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ModelFormats", targets: ["ModelFormats"]),
         .library(name: "Vocabularies", targets: ["Vocabularies"]),
         .library(name: "OutputHeads", targets: ["OutputHeads"]),
+        .library(name: "ClassGeometry", targets: ["ClassGeometry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -57,11 +58,15 @@ let package = Package(
                 "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
                 "BLASRuntime",
             ]),
+        // How deep inside (or far outside) each class is: margins, repairs, inscribed balls, hull distances.
+        .target(
+            name: "ClassGeometry",
+            dependencies: ["Unargmaxable", "ConvexHulls", "LinearProgramming", "ExactArithmetic"]),
         .executableTarget(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
-                "OutputHeads", "ModelFormats", "Vocabularies",
+                "OutputHeads", "ModelFormats", "Vocabularies", "ClassGeometry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -78,6 +83,9 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "LayerFormats"]),
         .testTarget(name: "VocabulariesTests", dependencies: ["Vocabularies"]),
         .testTarget(name: "OutputHeadsTests", dependencies: ["OutputHeads", "ModelFormats", "LayerFormats"]),
+        .testTarget(
+            name: "ClassGeometryTests",
+            dependencies: ["ClassGeometry", "Unargmaxable", "ConvexHulls", "BraidArrangements", "ExactArithmetic"]),
         .testTarget(
             name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
     ]
