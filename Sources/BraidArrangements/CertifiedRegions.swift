@@ -146,11 +146,13 @@ extension BraidArrangement {
     public func certifiedFeasibility(of chain: [Int]) -> ChainProof {
         precondition(chain.allSatisfy { (0..<classes).contains($0) } && Set(chain).count == chain.count)
         guard chain.count >= 2 else { return .feasible(witness: Array(repeating: 0, count: dimension)) }
-        if case .feasible(var x, _) = feasibility(of: chain) {
-            // Without a bias the LP searches a large box; regions are cones, so scaling into ours is free.
-            if let radius, let largest = x.map(abs).max(), largest > radius, bias.allSatisfy({ $0 == 0 }) {
-                x = x.map { $0 * (radius / largest) }
-                x = x.map { Swift.min(Swift.max($0, -radius), radius) }
+        if case .feasible(let x, _) = feasibility(of: chain) {
+            // Without a bias the LP searches a large box; regions are cones, so any positive scaling is
+            // another witness: scale to the largest coordinate 1 (or the box), keeping x if that fails.
+            if bias.allSatisfy({ $0 == 0 }), let largest = x.map(abs).max(), largest > 0 {
+                let target = Swift.min(1, radius ?? 1)
+                let scaled = x.map { Swift.min(Swift.max($0 * (target / largest), -target), target) }
+                if verifyWitness(scaled, chain: chain) { return .feasible(witness: scaled) }
             }
             if verifyWitness(x, chain: chain) { return .feasible(witness: x) }
         }
