@@ -120,8 +120,9 @@ public enum Interiority {
             let x = marginOptimum(layer, class: c, domain: domain),
             let exact = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain)
         else { return bracket }
-        // GMP truncates towards zero; one step down makes it a lower bound in every case.
-        let lower = exact.doubleValue.nextDown
+        // GMP truncates towards zero; one step down makes it a lower bound unless the Double is exact.
+        let rounded = exact.doubleValue
+        let lower = Rational(exactly: rounded).map { $0 == exact } == true ? rounded : rounded.nextDown
         var result = bracket
         if lower > bracket.lower { result.lower = min(lower, bracket.upper) }
         return result

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClassGeometry
 import Foundation
 import LayerFormats
 import OutputHeads
@@ -90,6 +91,13 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
+    @Flag(
+        help: """
+            Add each decided class's depth: a tightened margin bracket, the bias increase and weight scaling that \
+            would make it argmaxable, its Chebyshev ball and (d < 10) its Qhull distance; see Documentation/Interiority.md.
+            """)
+    var interiority = false
+
     func validate() throws {
         if unbounded && box != nil { throw ValidationError("Give --box R or --unbounded, not both.") }
         if let box, !(box > 0 && box.isFinite) { throw ValidationError("--box needs a positive radius.") }
@@ -135,13 +143,28 @@ struct CheckCommand: ParsableCommand {
         }
         let bar = ProgressBar(enabled: !quiet)
         let report = UnargmaxableDetector.detect(softmax, options: options) { bar.update($0) }
+        var depths: [Int: ClassInteriority]? = nil
+        if interiority {
+            var depthOptions = InteriorityOptions()
+            depthOptions.domain = options.domain
+            depthOptions.threads = threads
+            let measures = Interiority.measure(
+                softmax, report: report, classes: report.results.map(\.index), options: depthOptions)
+            depths = Dictionary(measures.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        }
         let rendered: String
         switch format {
         case .json:
-            rendered = ReportRendering.json(report, layerPath: layer, model: model, filters: filters.map(\.description))
-        case .csv: rendered = ReportRendering.csv(report, vocabulary: model.vocabulary)
+            rendered = ReportRendering.json(
+                report, layerPath: layer, model: model, filters: filters.map(\.description), interiority: depths)
+        case .csv: rendered = ReportRendering.csv(report, vocabulary: model.vocabulary, interiority: depths)
         case .text:
-            rendered = ReportRendering.text(report, layerPath: layer, model: model, filters: filters.map(\.description))
+            var text = ReportRendering.text(report, layerPath: layer, model: model, filters: filters.map(\.description))
+            if let depths {
+                let measures = report.results.compactMap { depths[$0.index] }
+                text += "\n" + ReportRendering.interiorityTable(measures, vocabulary: model.vocabulary)
+            }
+            rendered = text
         }
         if let certificates {
             try AtomicFileWriter.write(ReportRendering.certificates(report) + "\n", to: certificates)
