@@ -86,7 +86,7 @@ public enum Interiority {
         return selected.map { c in
             let bracket = tightened(layer, class: c, bracket: byIndex[c]?.margin ?? .unknown, domain: options.domain)
             let verdict = bracket.verdict
-            let increase = BiasIncrease(lower: max(0, -bracket.upper), upper: max(0, -bracket.lower))
+            let increase = BiasIncrease(lower: positivePart(-bracket.upper), upper: positivePart(-bracket.lower))
             let scaling: WeightScaling
             switch verdict {
             case .argmaxable: scaling = .notNeeded
@@ -281,6 +281,9 @@ public enum Interiority {
     }
 
     // MARK: - Helpers
+
+    /// max(0, x) without a negative zero.
+    static func positivePart(_ x: Double) -> Double { x > 0 ? x : 0 }
 
     static func biasValue(_ layer: SoftmaxLayer, _ i: Int) -> Double { layer.bias.map { Double($0[i]) } ?? 0 }
 
