@@ -60,11 +60,14 @@ public struct ChebyshevBall: Sendable, Equatable {
 public struct InteriorityOptions: Sendable {
     public var domain: InputDomain = .paperDefault
     /// Bisection steps for the weight scaling (each a detector run on one class).
-    public var scalingSteps = 16
+    public var scalingSteps = 12
     /// The largest factor tried for the weight scaling.
     public var largestScale = 0x1p20
     /// Compute Qhull distances (only when d < 10 and within Qhull's budget).
     public var hullDistances = true
+    /// Hull vertices each need a Qhull run of their own (the others' hull); beyond this many, in class
+    /// order, their distance is not computed (nil). Non-vertices share the hull of all classes.
+    public var hullRunLimit = 256
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
@@ -82,7 +85,7 @@ public enum Interiority {
         let selected = classes ?? report.results.map(\.index)
         let hulls =
             options.hullDistances && layer.dimension < 10
-            ? HullDistances(layer) : nil
+            ? HullDistances(layer, limit: options.hullRunLimit) : nil
         return selected.map { c in
             let bracket = tightened(layer, class: c, bracket: byIndex[c]?.margin ?? .unknown, domain: options.domain)
             let verdict = bracket.verdict
