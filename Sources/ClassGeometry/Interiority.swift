@@ -114,21 +114,55 @@ public enum Interiority {
 
     // MARK: - Margin
 
-    /// The bracket with its lower end raised to the exact margin at the margin LP's optimum
-    /// (any point of the domain gives a lower bound; the optimum gives the best one).
+    /// The bracket with its lower end raised to a certified lower bound on min_i g_i(x*) at the margin
+    /// LP's optimum x* (any point of the domain gives a lower bound; the optimum gives the best one).
+    /// Skipped when the bracket is already tight to 1e-9 (relative), unless it ends at 0 (then the
+    /// exact evaluation can close it).
     static func tightened(_ layer: SoftmaxLayer, class c: Int, bracket: MarginBracket, domain: InputDomain)
         -> MarginBracket
     {
         guard layer.classes > 1, bracket.lower < bracket.upper,
-            let x = marginOptimum(layer, class: c, domain: domain),
-            let exact = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain)
+            !(bracket.upper - bracket.lower <= 1e-9 * max(1, abs(bracket.upper)) && bracket.upper != 0),
+            let x = marginOptimum(layer, class: c, domain: domain)
         else { return bracket }
-        // GMP truncates towards zero; one step down makes it a lower bound unless the Double is exact.
-        let rounded = exact.doubleValue
-        let lower = Rational(exactly: rounded).map { $0 == exact } == true ? rounded : rounded.nextDown
+        var lower = certifiedMinimumGap(layer, class: c, at: x)
+        // Within rounding of 0 (a layer without bias has margin exactly 0 at x = 0): decide exactly.
+        if !(lower > 0), lower > -1e-12,
+            let exact = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain)
+        {
+            // GMP truncates towards zero; one step down makes it a lower bound unless the Double is exact.
+            let rounded = exact.doubleValue
+            lower = max(lower, Rational(exactly: rounded).map { $0 == exact } == true ? rounded : rounded.nextDown)
+        }
         var result = bracket
         if lower > bracket.lower { result.lower = min(lower, bracket.upper) }
         return result
+    }
+
+    /// A certified lower bound on min_{i≠c} g_i(x) by Double evaluation minus a rigorous bound on its
+    /// rounding error (Higham §3.1: n operations in any order err by at most γ_n Σ|terms|,
+    /// γ_n = nu/(1 − nu)), plus 2⁻¹⁰²² per operation for underflow. Float32 data and Double x are exact
+    /// in Double, so these are the only errors. O(C·d), no rationals: cheap for every class.
+    static func certifiedMinimumGap(_ layer: SoftmaxLayer, class c: Int, at x: [Double]) -> Double {
+        let d = layer.dimension
+        let n = Double(d + 3) * 0x1p-53
+        let gamma = n / (1 - n) * 1.01  // 1% covers the rounding of the bound's own evaluation
+        var best = Double.infinity
+        layer.weights.withUnsafeBufferPointer { w in
+            for i in 0..<layer.classes where i != c {
+                var s = biasValue(layer, c) - biasValue(layer, i)
+                var magnitude = abs(s), differences = 0.0
+                for j in 0..<d {
+                    let a = Double(w[c * d + j]) - Double(w[i * d + j])
+                    let term = a * x[j]
+                    s += term
+                    magnitude += abs(term)
+                    differences += abs(a)
+                }
+                best = min(best, s - gamma * magnitude - 0x1p-1022 * (Double(2 * d + 4) + differences))
+            }
+        }
+        return best.isNaN ? -.infinity : best
     }
 
     /// x maximising min_{i≠c} (y_c − y_i) over the domain (nil if the LP has no finite optimum).
