@@ -104,6 +104,33 @@ struct InteriorityTests {
         #expect(upper - lower < 1e-3)
     }
 
+    @Test("weight scaling on a 12-point ring towards an edge midpoint: s* = cos(π/12)/ρ")
+    func weightScalingTowardsAnEdge() throws {
+        let rho = 0.3
+        let angle = Double.pi / 12
+        let layer = try SoftmaxLayer(
+            weights: polygon(12, extra: [(rho * cos(angle), rho * sin(angle))]), classes: 13, dimension: 2)
+        let m = Interiority.measure(layer, classes: [12], options: options(.box(radius: 1)))[0]
+        guard case let .bracket(lower, upper) = m.weightScaling else {
+            Issue.record("expected a bracket, got \(m.weightScaling)")
+            return
+        }
+        let analytic = cos(Double.pi / 12) / rho  // Float32 data: equal up to ~1e-7 relative
+        #expect(lower <= analytic * (1 + 1e-6) && analytic * (1 - 1e-6) <= upper)
+        #expect(upper / lower - 1 < 1e-3)
+    }
+
+    @Test("hull distances: vertices beyond the run limit get none, interior classes share the full hull")
+    func hullRunLimit() throws {
+        let layer = try SoftmaxLayer(weights: polygon(6, extra: [(0, 0), (0.5, 0)]), classes: 8, dimension: 2)
+        var limited = options(.box(radius: 1))
+        limited.hullRunLimit = 2
+        let measures = Interiority.measure(layer, options: limited)
+        #expect(measures[0..<2].allSatisfy { $0.hullDistance != nil })
+        #expect(measures[2..<6].allSatisfy { $0.hullDistance == nil })
+        #expect(abs(measures[6].hullDistance! + cos(Double.pi / 6)) < 1e-6)
+    }
+
     @Test("Chebyshev ball of a half-line class in one dimension: radius ½, centre ½")
     func chebyshevInterval() throws {
         let layer = try SoftmaxLayer(weights: [1, -1], classes: 2, dimension: 1)
