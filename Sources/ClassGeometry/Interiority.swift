@@ -114,29 +114,40 @@ public enum Interiority {
 
     // MARK: - Margin
 
-    /// The bracket with its lower end raised to a certified lower bound on min_i g_i(x*) at the margin
-    /// LP's optimum x* (any point of the domain gives a lower bound; the optimum gives the best one).
-    /// Skipped when the bracket is already tight to 1e-9 (relative), unless it ends at 0 (then the
-    /// exact evaluation can close it).
+    /// The bracket with its lower end raised to a certified lower bound on min_i g_i(x) at the margin
+    /// LP's optimum x* and at the origin when the domain contains it (any point of the domain gives a
+    /// lower bound; the optimum gives the best one, and the origin gives exactly 0 without a bias, where
+    /// a floating-point x* is only within rounding of it). Skipped when the bracket is already tight to
+    /// 1e-9 (relative), unless it ends at 0 (then the exact evaluation can close it).
     static func tightened(_ layer: SoftmaxLayer, class c: Int, bracket: MarginBracket, domain: InputDomain)
         -> MarginBracket
     {
         guard layer.classes > 1, bracket.lower < bracket.upper,
-            !(bracket.upper - bracket.lower <= 1e-9 * max(1, abs(bracket.upper)) && bracket.upper != 0),
-            let x = marginOptimum(layer, class: c, domain: domain)
+            !(bracket.upper - bracket.lower <= 1e-9 * max(1, abs(bracket.upper)) && bracket.upper != 0)
         else { return bracket }
-        var lower = certifiedMinimumGap(layer, class: c, at: x)
-        // Within rounding of 0 (a layer without bias has margin exactly 0 at x = 0): decide exactly.
-        if !(lower > 0), lower > -1e-12,
-            let exact = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain)
-        {
-            // GMP truncates towards zero; one step down makes it a lower bound unless the Double is exact.
-            let rounded = exact.doubleValue
-            lower = max(lower, Rational(exactly: rounded).map { $0 == exact } == true ? rounded : rounded.nextDown)
-        }
+        let origin = [Double](repeating: 0, count: layer.dimension)
+        var points = [marginOptimum(layer, class: c, domain: domain)].compactMap { $0 }
+        if contains(domain, origin) { points.append(origin) }
         var result = bracket
-        if lower > bracket.lower { result.lower = min(lower, bracket.upper) }
+        for x in points {
+            let lower = certifiedLowerBound(layer, class: c, at: x, domain: domain)
+            if lower > result.lower { result.lower = min(lower, bracket.upper) }
+        }
         return result
+    }
+
+    /// A certified lower bound on min_i g_i(x): rigorous floating point, or exact rationals when that
+    /// is within rounding of 0.
+    static func certifiedLowerBound(_ layer: SoftmaxLayer, class c: Int, at x: [Double], domain: InputDomain)
+        -> Double
+    {
+        let lower = certifiedMinimumGap(layer, class: c, at: x)
+        guard !(lower > 0), lower > -1e-12,
+            let exact = ExactCertificates.witnessMargin(layer, class: c, witness: x, domain: domain)
+        else { return lower }
+        // GMP truncates towards zero; one step down makes it a lower bound unless the Double is exact.
+        let rounded = exact.doubleValue
+        return max(lower, Rational(exactly: rounded).map { $0 == exact } == true ? rounded : rounded.nextDown)
     }
 
     /// A certified lower bound on min_{i≠c} g_i(x) by Double evaluation minus a rigorous bound on its
@@ -343,6 +354,12 @@ public enum Interiority {
     static func setDomain(_ lp: LinearProgram, _ domain: InputDomain, dimension d: Int) throws(LinearProgramError) {
         for j in 0..<d {
             try lp.setColumnBound(j, LinearProgram.Bound(lower: lowerBound(domain, j), upper: upperBound(domain, j))!)
+        }
+    }
+
+    static func contains(_ domain: InputDomain, _ x: [Double]) -> Bool {
+        x.indices.allSatisfy { j in
+            (lowerBound(domain, j).map { x[j] >= $0 } ?? true) && (upperBound(domain, j).map { x[j] <= $0 } ?? true)
         }
     }
 

@@ -31,11 +31,13 @@ func verdict(_ layer: SoftmaxLayer, _ c: Int, _ domain: InputDomain) -> Verdict 
 
 @Suite("Interiority")
 struct InteriorityTests {
-    @Test("Qhull distances inside a hexagon equal the known depths; margin signs agree")
-    func hexagonDepths() throws {
+    @Test(
+        "Qhull distances inside a hexagon equal the known depths; margin signs agree",
+        arguments: [InputDomain.unbounded, .box(radius: 1)])
+    func hexagonDepths(domain: InputDomain) throws {
         let apothem = cos(Double.pi / 6)
         let layer = try SoftmaxLayer(weights: polygon(6, extra: [(0, 0), (0.5, 0)]), classes: 8, dimension: 2)
-        let measures = Interiority.measure(layer, options: options(.box(radius: 1)))
+        let measures = Interiority.measure(layer, options: options(domain))
         #expect(measures.count == 8)
         for m in measures[0..<6] {
             #expect(m.verdict == .argmaxable)
@@ -44,12 +46,14 @@ struct InteriorityTests {
             #expect((m.hullDistance ?? 0) > 0)
             let ball = try #require(m.chebyshev)
             #expect(ball.certifiedRadius > 0 && ball.certifiedRadius <= ball.radius * (1 + 1e-9))
+            // Without a bias the regions are cones: on R^d the ball is unbounded and so is the margin.
+            #expect(ball.radius.isInfinite == (domain == .unbounded))
         }
         #expect(abs(measures[6].hullDistance! + apothem) < 1e-6)
         #expect(abs(measures[7].hullDistance! - (0.5 - 1) * apothem) < 1e-6)
         for m in measures[6...] {
             #expect(m.verdict == .unargmaxable)
-            #expect(m.margin.upper <= 0)
+            #expect(m.margin.lower == 0 && m.margin.upper == 0)  // no bias: exactly 0 (x = 0 ties everyone)
             #expect(m.chebyshev == nil)
         }
         #expect(measures[6].weightScaling == .never)
