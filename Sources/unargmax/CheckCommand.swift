@@ -141,6 +141,15 @@ struct CheckCommand: ParsableCommand {
         if !filters.isEmpty {
             options.classes = try selectedClasses(filters, classCount: softmax.classes, vocabulary: model.vocabulary)
         }
+        if interiority {
+            // Each measured class costs LPs over every class: refuse what would run for days.
+            let measured = options.classes?.count ?? softmax.classes
+            guard Double(measured) * Double(softmax.classes) * Double(softmax.dimension + 1) <= 2e9 else {
+                throw CommandFailure(
+                    "\(layer): --interiority on \(measured) of \(softmax.classes) classes would take too long; "
+                        + "choose fewer with --classes, --classes-file or --script")
+            }
+        }
         let bar = ProgressBar(enabled: !quiet)
         let report = UnargmaxableDetector.detect(softmax, options: options) { bar.update($0) }
         var depths: [Int: ClassInteriority]? = nil
