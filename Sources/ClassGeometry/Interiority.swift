@@ -10,7 +10,8 @@ import Unargmaxable
 /// - `margin`: the detector's certified bracket on m_c = max_{x∈X} min_{i≠c} (y_c − y_i) (logit units),
 ///   tightened below by an exactly evaluated LP optimum.
 /// - `biasIncrease`: bracket on δ* = max(0, −m_c), the bias increase beyond which c becomes argmaxable.
-/// - `weightScaling`: bracket on the smallest s ≥ 1 beyond which s·w_c is argmaxable.
+/// - `weightScaling`: bracket on the smallest s ≥ 1 beyond which s·w_c is argmaxable;
+///   `weightShrinking`: the same for factors in (0, 1).
 /// - `chebyshev`: the largest ball in X on which c is the argmax (argmaxable classes).
 /// - `hullDistance`: Qhull's signed distance from (w_c, b_c) to the others' hull (unbounded inputs).
 public struct ClassInteriority: Sendable, Equatable {
@@ -19,6 +20,7 @@ public struct ClassInteriority: Sendable, Equatable {
     public let margin: MarginBracket
     public let biasIncrease: BiasIncrease
     public let weightScaling: WeightScaling
+    public let weightShrinking: WeightShrinking
     public let chebyshev: ChebyshevBall?
     /// nil when not computed (d ≥ 10, beyond Qhull's budget, or the others' hull is not full-dimensional).
     public let hullDistance: Double?
@@ -43,6 +45,18 @@ public enum WeightScaling: Sendable, Equatable {
     /// No factor works: w_c = 0, so scaling leaves the layer unchanged.
     case never
     /// The detector left the class undecided at s = 1.
+    case undetermined
+}
+
+/// A factor 0 < s < 1 with s·w_c argmaxable (shrinking the weights instead of growing them).
+public enum WeightShrinking: Sendable, Equatable {
+    /// The class is argmaxable as it is.
+    case notNeeded
+    /// Certified: argmaxable with factor `lower` (when lower > 0; at lower = 0 the row is all zeros),
+    /// unargmaxable with factor `upper`; every s in (0, s₁) works and none in [s₁, 1] does, s₁ ∈ [lower, upper].
+    case bracket(lower: Double, upper: Double)
+    /// No factor in (0, 1) works: with w_c replaced by 0 the class is certified unargmaxable too.
+    case none
     case undetermined
 }
 
@@ -91,13 +105,17 @@ public enum Interiority {
             let verdict = bracket.verdict
             let increase = BiasIncrease(lower: positivePart(-bracket.upper), upper: positivePart(-bracket.lower))
             let scaling: WeightScaling
+            let shrinking: WeightShrinking
             switch verdict {
-            case .argmaxable: scaling = .notNeeded
-            case .undecided: scaling = .undetermined
-            case .unargmaxable: scaling = weightScaling(layer, class: c, options: options)
+            case .argmaxable: (scaling, shrinking) = (.notNeeded, .notNeeded)
+            case .undecided: (scaling, shrinking) = (.undetermined, .undetermined)
+            case .unargmaxable:
+                scaling = weightScaling(layer, class: c, options: options)
+                shrinking = weightShrinking(layer, class: c, options: options)
             }
             return ClassInteriority(
                 index: c, verdict: verdict, margin: bracket, biasIncrease: increase, weightScaling: scaling,
+                weightShrinking: shrinking,
                 chebyshev: verdict == .argmaxable ? chebyshevBall(layer, class: c, domain: options.domain) : nil,
                 hullDistance: hulls?.distance(c))
         }
@@ -204,26 +222,11 @@ public enum Interiority {
     /// row c replaced by the Float32 rounding of s·w_c. For s ≥ 1 the argmaxable factors form a ray
     /// (the margin is convex in s and not positive at s = 1), so bisection is sound.
     static func weightScaling(_ layer: SoftmaxLayer, class c: Int, options: InteriorityOptions) -> WeightScaling {
-        let row = layer.weights.row(c)
-        guard row.contains(where: { $0 != 0 }) else { return .never }
-        func verdict(_ s: Double) -> Verdict {
-            var values = layer.weights.values
-            let d = layer.dimension
-            for j in 0..<d { values[c * d + j] = Float(s * Double(row[j])) }
-            guard values[(c * d)..<((c + 1) * d)].allSatisfy(\.isFinite),
-                let scaled = try? SoftmaxLayer(weights: values, classes: layer.classes, dimension: d, bias: layer.bias)
-            else { return .undecided }
-            var detector = DetectorOptions()
-            detector.domain = options.domain
-            detector.classes = [c]
-            detector.exactArithmetic = true
-            detector.threads = options.threads
-            return UnargmaxableDetector.detect(scaled, options: detector).results.first?.verdict ?? .undecided
-        }
+        guard layer.weights.row(c).contains(where: { $0 != 0 }) else { return .never }
         var low = 1.0, high = Double.infinity
         var s = 2.0
         while s <= options.largestScale {
-            let v = verdict(s)
+            let v = scaledVerdict(layer, class: c, factor: s, options: options)
             if v == .argmaxable {
                 high = s
                 break
@@ -236,13 +239,53 @@ public enum Interiority {
         for _ in 0..<options.scalingSteps {
             let middle = (low + high) / 2
             guard middle > low, middle < high else { break }
-            switch verdict(middle) {
+            switch scaledVerdict(layer, class: c, factor: middle, options: options) {
             case .argmaxable: high = middle
             case .unargmaxable: low = middle
             case .undecided: return .bracket(lower: low, upper: high)
             }
         }
         return .bracket(lower: low, upper: high)
+    }
+
+    /// Shrinking instead: the margin is convex in s and not positive at s = 1, so if it is not positive
+    /// at s = 0 either (w_c replaced by 0, a certified verdict) no s in (0, 1) works; otherwise the
+    /// working factors in (0, 1) are an interval (0, s₁), bisected like the scaling.
+    static func weightShrinking(_ layer: SoftmaxLayer, class c: Int, options: InteriorityOptions) -> WeightShrinking {
+        switch scaledVerdict(layer, class: c, factor: 0, options: options) {
+        case .unargmaxable: return .none
+        case .undecided: return .undetermined
+        case .argmaxable: break
+        }
+        var low = 0.0, high = 1.0
+        for _ in 0..<options.scalingSteps {
+            let middle = (low + high) / 2
+            switch scaledVerdict(layer, class: c, factor: middle, options: options) {
+            case .argmaxable: low = middle
+            case .unargmaxable: high = middle
+            case .undecided: return .bracket(lower: low, upper: high)
+            }
+        }
+        return .bracket(lower: low, upper: high)
+    }
+
+    /// The detector's verdict on class c alone, with row c replaced by the Float32 rounding of s·w_c.
+    static func scaledVerdict(_ layer: SoftmaxLayer, class c: Int, factor s: Double, options: InteriorityOptions)
+        -> Verdict
+    {
+        let row = layer.weights.row(c)
+        var values = layer.weights.values
+        let d = layer.dimension
+        for j in 0..<d { values[c * d + j] = Float(s * Double(row[j])) }
+        guard values[(c * d)..<((c + 1) * d)].allSatisfy(\.isFinite),
+            let scaled = try? SoftmaxLayer(weights: values, classes: layer.classes, dimension: d, bias: layer.bias)
+        else { return .undecided }
+        var detector = DetectorOptions()
+        detector.domain = options.domain
+        detector.classes = [c]
+        detector.exactArithmetic = true
+        detector.threads = options.threads
+        return UnargmaxableDetector.detect(scaled, options: detector).results.first?.verdict ?? .undecided
     }
 
     // MARK: - Chebyshev ball

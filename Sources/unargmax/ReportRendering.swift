@@ -176,6 +176,14 @@ enum ReportRendering {
         case let .bracket(lower, upper):
             scaling = .object([("status", "bracket"), ("lower", .number(lower)), ("upper", .number(upper))])
         }
+        let shrinking: JSONValue
+        switch m.weightShrinking {
+        case .notNeeded: shrinking = .object([("status", "not_needed")])
+        case .none: shrinking = .object([("status", "none")])
+        case .undetermined: shrinking = .object([("status", "undetermined")])
+        case let .bracket(lower, upper):
+            shrinking = .object([("status", "bracket"), ("lower", .number(lower)), ("upper", .number(upper))])
+        }
         let ball: JSONValue =
             m.chebyshev.map {
                 .object([
@@ -190,7 +198,7 @@ enum ReportRendering {
                 "bias_increase",
                 .object([("lower", .number(m.biasIncrease.lower)), ("upper", .number(m.biasIncrease.upper))])
             ),
-            ("weight_scaling", scaling), ("chebyshev", ball),
+            ("weight_scaling", scaling), ("weight_shrinking", shrinking), ("chebyshev", ball),
             ("hull_distance", m.hullDistance.map(JSONValue.number) ?? .null),
         ]
     }
@@ -199,11 +207,12 @@ enum ReportRendering {
 
     static let interiorityCSVHeader =
         "depth_margin_lower,depth_margin_upper,bias_increase_lower,bias_increase_upper,"
-        + "weight_scaling,weight_scaling_lower,weight_scaling_upper,chebyshev_radius,chebyshev_certified_radius,"
+        + "weight_scaling,weight_scaling_lower,weight_scaling_upper,"
+        + "weight_shrinking,weight_shrinking_lower,weight_shrinking_upper,chebyshev_radius,chebyshev_certified_radius,"
         + "hull_distance"
 
     static func interiorityCSV(_ m: ClassInteriority?) -> String {
-        guard let m else { return String(repeating: ",", count: 9) }
+        guard let m else { return String(repeating: ",", count: 12) }
         func number(_ x: Double?) -> String {
             guard let x else { return "" }
             return x.isFinite ? "\(x)" : (x > 0 ? "inf" : "-inf")
@@ -215,9 +224,17 @@ enum ReportRendering {
         case .undetermined: scaling = ("undetermined", nil, nil)
         case let .bracket(lower, upper): scaling = ("bracket", lower, upper)
         }
+        let shrinking: (String, Double?, Double?)
+        switch m.weightShrinking {
+        case .notNeeded: shrinking = ("not_needed", nil, nil)
+        case .none: shrinking = ("none", nil, nil)
+        case .undetermined: shrinking = ("undetermined", nil, nil)
+        case let .bracket(lower, upper): shrinking = ("bracket", lower, upper)
+        }
         return [
             number(m.margin.lower), number(m.margin.upper), number(m.biasIncrease.lower),
-            number(m.biasIncrease.upper), scaling.0, number(scaling.1), number(scaling.2),
+            number(m.biasIncrease.upper), scaling.0, number(scaling.1), number(scaling.2), shrinking.0,
+            number(shrinking.1), number(shrinking.2),
             number(m.chebyshev?.radius), number(m.chebyshev?.certifiedRadius), number(m.hullDistance),
         ].joined(separator: ",")
     }
@@ -229,7 +246,7 @@ enum ReportRendering {
         var lines = [
             [
                 pad("class", 13), pad("verdict", 13), pad("margin", 24), pad("bias increase", 22),
-                pad("weight × s", 22), pad("ball r (certified)", 22), "hull distance",
+                pad("weight × s", 22), pad("weight × s < 1", 22), pad("ball r (certified)", 22), "hull distance",
             ].joined(separator: " ")
         ]
         for m in measures {
@@ -240,12 +257,20 @@ enum ReportRendering {
             case .undetermined: scaling = "?"
             case let .bracket(lower, upper): scaling = "[\(short(lower)), \(short(upper))]"
             }
+            let shrinking: String
+            switch m.weightShrinking {
+            case .notNeeded: shrinking = "—"
+            case .none: shrinking = "none"
+            case .undetermined: shrinking = "?"
+            case let .bracket(lower, upper): shrinking = "[\(short(lower)), \(short(upper))]"
+            }
             let ball = m.chebyshev.map { "\(short($0.radius)) (\(short($0.certifiedRadius)))" } ?? "—"
             lines.append(
                 [
                     pad(label(m.index, vocabulary), 13), pad(m.verdict.rawValue, 13),
                     pad("[\(short(m.margin.lower)), \(short(m.margin.upper))]", 24),
                     pad("[\(short(m.biasIncrease.lower)), \(short(m.biasIncrease.upper))]", 22), pad(scaling, 22),
+                    pad(shrinking, 22),
                     pad(ball, 22), m.hullDistance.map(short) ?? "—",
                 ].joined(separator: " "))
         }

@@ -124,6 +124,26 @@ struct InteriorityTests {
         #expect(upper / lower - 1 < 1e-3)
     }
 
+    @Test("a class that shrinking repairs: U(w) = w + 1 above it, s₁ = ½ below and s* = 2 above (R^1)")
+    func weightShrinking() throws {
+        // Others lift to (−1, 0) and (2, 3): the upper hull is U(w) = w + 1 on [−1, 2]. Class 2 at
+        // (w, b) = (1, 1.5) lies ½ below it; s·w_c wins iff 1.5 > s + 1 (s < ½) or s·w_c leaves [−1, 2] (s > 2).
+        let layer = try SoftmaxLayer(weights: [-1, 2, 1], classes: 3, dimension: 1, bias: [0, 3, 1.5])
+        let m = Interiority.measure(layer, classes: [2], options: options(.unbounded))[0]
+        #expect(m.verdict == .unargmaxable)
+        #expect(m.margin.lower <= -0.5 && -0.5 <= m.margin.upper)
+        guard case let .bracket(low, high) = m.weightShrinking, case let .bracket(lower, upper) = m.weightScaling
+        else {
+            Issue.record("expected brackets, got \(m.weightShrinking) and \(m.weightScaling)")
+            return
+        }
+        #expect(low <= 0.5 && 0.5 <= high && high - low < 1e-3)
+        #expect(lower <= 2 && 2 <= upper && upper - lower < 1e-3)
+        // The centre of a hexagon shrinks to itself: no factor below 1 helps either.
+        let hexagon = try SoftmaxLayer(weights: polygon(6, extra: [(0.5, 0)]), classes: 7, dimension: 2)
+        #expect(Interiority.measure(hexagon, classes: [6], options: options(.unbounded))[0].weightShrinking == .none)
+    }
+
     @Test("hull distances: vertices beyond the run limit get none, interior classes share the full hull")
     func hullRunLimit() throws {
         let layer = try SoftmaxLayer(weights: polygon(6, extra: [(0, 0), (0.5, 0)]), classes: 8, dimension: 2)

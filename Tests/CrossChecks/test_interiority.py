@@ -92,14 +92,29 @@ def test_check_interiority_against_scipy(unargmax_json, tmp_path, classes, dim, 
             r = chebyshev(W, bb, c, radius)
             assert ball["radius"] == pytest.approx(r, rel=1e-6, abs=1e-9)
             assert 0 <= ball["certified_radius"] <= ball["radius"] * (1 + 1e-9)
-            assert depth["weight_scaling"]["status"] == "not_needed"
+            assert depth["weight_scaling"]["status"] == depth["weight_shrinking"]["status"] == "not_needed"
             assert depth["hull_distance"] > 0 or bias  # without bias: a vertex is outside the others' hull
         else:
             assert depth["chebyshev"] is None
             assert depth["weight_scaling"]["status"] in ("bracket", "never")
-            if depth["weight_scaling"]["status"] == "bracket":
-                s = depth["weight_scaling"]
+            scaled = W.copy()
+
+            def margin_at(factor):
+                scaled[c] = (factor * W[c]).astype(np.float32)
+                return margin(scaled, bb, c, radius)
+
+            s = depth["weight_scaling"]
+            if s["status"] == "bracket":
                 assert 1 <= s["lower"] <= s["upper"]
+                assert margin_at(s["lower"]) <= 1e-7
+                if s["upper"] is not None:
+                    assert margin_at(s["upper"]) > -1e-7
+            shrink = depth["weight_shrinking"]
+            assert shrink["status"] in ("bracket", "none")
+            if shrink["status"] == "none":
+                assert margin_at(0.0) <= 1e-7
+            else:
+                assert margin_at(shrink["lower"]) > -1e-7 and margin_at(shrink["upper"]) <= 1e-7
 
 
 def test_check_interiority_csv_keeps_the_columns(unargmax, tmp_path):
