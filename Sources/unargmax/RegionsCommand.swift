@@ -29,6 +29,9 @@ struct RegionsCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
+    /// Each region costs a few LPs and exact checks; 8! = 40320 rankings take about a minute.
+    static let regionLimit = 50_000
+
     @Argument(help: "The layer or model: .npz/.npy, .safetensors, PyTorch .bin/.pt, .gguf, or a model folder.")
     var layer: String?
 
@@ -84,8 +87,14 @@ struct RegionsCommand: ParsableCommand {
         guard c <= 10 else {
             throw CommandFailure("\(name): regions lists up to 10! rankings; this layer has \(c) classes")
         }
-        let result = arrangement.certifiedRegions()
         let formula = FeasibleRankings.count(classes: c, dimension: d, bias: biasValues != nil)
+        // The formula bounds the count from above (general position gives the most regions).
+        guard formula.regions <= BigInt(Self.regionLimit) else {
+            throw CommandFailure(
+                "\(name): up to \(formula.regions) regions, more than the \(Self.regionLimit) that regions lists; "
+                    + "check single rankings with --ranking")
+        }
+        let result = arrangement.certifiedRegions(limit: Self.regionLimit)
         try CommandSupport.emit(
             render(result, formula: formula, arrangement: arrangement, name: name), output: output)
     }
