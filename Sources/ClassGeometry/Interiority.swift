@@ -8,7 +8,7 @@ import Unargmaxable
 /// `y = W x + b` on an input domain X. Every number is defined in Documentation/Interiority.md.
 ///
 /// - `margin`: the detector's certified bracket on m_c = max_{x∈X} min_{i≠c} (y_c − y_i) (logit units),
-///   tightened below by an exactly evaluated LP optimum.
+///   raised below by certified evaluations at the margin LP's optimum and at the origin.
 /// - `biasIncrease`: bracket on δ* = max(0, −m_c), the bias increase beyond which c becomes argmaxable.
 /// - `weightScaling`: bracket on the smallest s ≥ 1 beyond which s·w_c is argmaxable;
 ///   `weightShrinking`: the same for factors in (0, 1).
@@ -88,8 +88,9 @@ public struct InteriorityOptions: Sendable {
 }
 
 public enum Interiority {
-    /// Measures every class (or `classes`), given the detector's report for the same layer and domain
-    /// (run here if nil).
+    /// Measures every class of the report (or `classes`), given the detector's report for the same layer
+    /// and domain (run here, with exact arithmetic, if nil). The domain must be valid for the layer
+    /// (`InputDomain.validate`). Serial; the detector runs inside use `options.threads`.
     public static func measure(
         _ layer: SoftmaxLayer, report: ArgmaxabilityReport? = nil, classes: [Int]? = nil,
         options: InteriorityOptions = InteriorityOptions()
