@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "OutputHeads", targets: ["OutputHeads"]),
         .library(name: "ModelHub", targets: ["ModelHub"]),
         .library(name: "LayerStudies", targets: ["LayerStudies"]),
+        .library(name: "ClassGeometry", targets: ["ClassGeometry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,7 +49,7 @@ let package = Package(
         .target(name: "LinearProgramming", dependencies: ["CGLPK"]),
         .target(name: "ConvexHulls", dependencies: ["CQhull"]),
         .target(name: "LayerFormats", dependencies: ["CZlib"]),
-        .target(name: "BraidArrangements", dependencies: ["LinearProgramming"]),
+        .target(name: "BraidArrangements", dependencies: ["LinearProgramming", "ExactArithmetic"]),
         // Checkpoints (safetensors, PyTorch zip, GGUF) → named tensors as Float32 matrices.
         .target(name: "ModelFormats", dependencies: ["LayerFormats"]),
         // Token strings of a model's classes, their display, and the paper's token filters.
@@ -66,11 +67,15 @@ let package = Package(
         // Research instruments: activation ranges, repairing layers, resumable sweeps.
         .target(
             name: "LayerStudies", dependencies: ["Unargmaxable", "LayerFormats", "ModelFormats", "ConvexHulls"]),
+        // How deep inside (or far outside) each class is: margins, repairs, inscribed balls, hull distances.
+        .target(
+            name: "ClassGeometry",
+            dependencies: ["Unargmaxable", "ConvexHulls", "LinearProgramming", "ExactArithmetic"]),
         .executableTarget(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
-                "OutputHeads", "ModelFormats", "Vocabularies", "ModelHub", "LayerStudies",
+                "OutputHeads", "ModelFormats", "Vocabularies", "ModelHub", "LayerStudies", "ClassGeometry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -90,6 +95,9 @@ let package = Package(
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
         .testTarget(
             name: "LayerStudiesTests", dependencies: ["LayerStudies", "Unargmaxable", "LayerFormats", "ConvexHulls"]),
+        .testTarget(
+            name: "ClassGeometryTests",
+            dependencies: ["ClassGeometry", "Unargmaxable", "ConvexHulls", "BraidArrangements", "ExactArithmetic"]),
         .testTarget(
             name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
     ]

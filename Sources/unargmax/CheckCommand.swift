@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClassGeometry
 import Foundation
 import LayerFormats
 import LayerStudies
@@ -105,6 +106,13 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
+    @Flag(
+        help: """
+            Add each decided class's depth: a tightened margin bracket, the bias increase and weight scaling that \
+            would make it argmaxable, its Chebyshev ball and (d < 10) its Qhull distance; see Documentation/Interiority.md.
+            """)
+    var interiority = false
+
     func validate() throws {
         if unbounded && box != nil { throw ValidationError("Give --box R or --unbounded, not both.") }
         if inputRange != nil && (unbounded || box != nil) {
@@ -161,15 +169,39 @@ struct CheckCommand: ParsableCommand {
         if !filters.isEmpty {
             options.classes = try selectedClasses(filters, classCount: softmax.classes, vocabulary: model.vocabulary)
         }
+        if interiority {
+            // Each measured class costs LPs over every class: refuse what would run for days.
+            let measured = options.classes?.count ?? softmax.classes
+            guard Double(measured) * Double(softmax.classes) * Double(softmax.dimension + 1) <= 2e9 else {
+                throw CommandFailure(
+                    "\(layer): --interiority on \(measured) of \(softmax.classes) classes would take too long; "
+                        + "choose fewer with --classes, --classes-file or --script")
+            }
+        }
         let bar = ProgressBar(enabled: !quiet)
         let report = UnargmaxableDetector.detect(softmax, options: options) { bar.update($0) }
+        var depths: [Int: ClassInteriority]? = nil
+        if interiority {
+            var depthOptions = InteriorityOptions()
+            depthOptions.domain = options.domain
+            depthOptions.threads = threads
+            let measures = Interiority.measure(
+                softmax, report: report, classes: report.results.map(\.index), options: depthOptions)
+            depths = Dictionary(measures.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        }
         let rendered: String
         switch format {
         case .json:
-            rendered = ReportRendering.json(report, layerPath: layer, model: model, filters: filters.map(\.description))
-        case .csv: rendered = ReportRendering.csv(report, vocabulary: model.vocabulary)
+            rendered = ReportRendering.json(
+                report, layerPath: layer, model: model, filters: filters.map(\.description), interiority: depths)
+        case .csv: rendered = ReportRendering.csv(report, vocabulary: model.vocabulary, interiority: depths)
         case .text:
-            rendered = ReportRendering.text(report, layerPath: layer, model: model, filters: filters.map(\.description))
+            var text = ReportRendering.text(report, layerPath: layer, model: model, filters: filters.map(\.description))
+            if let depths {
+                let measures = report.results.compactMap { depths[$0.index] }
+                text += "\n" + ReportRendering.interiorityTable(measures, vocabulary: model.vocabulary)
+            }
+            rendered = text
         }
         if let certificates {
             if certificates.lowercased().hasSuffix(".npz") {

@@ -1,8 +1,10 @@
 import ArgumentParser
-import OutputHeads
+import ClassGeometry
 import ConvexHulls
 import Foundation
 import LayerFormats
+import OutputHeads
+import Unargmaxable
 
 struct HullCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +34,13 @@ struct HullCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
+    @Flag(
+        help: """
+            Also give each class's depth for inputs in all of R^d: margin bracket, bias increase, weight scaling, \
+            Chebyshev ball and Qhull signed distance; see Documentation/Interiority.md.
+            """)
+    var interiority = false
+
     @Option(help: "Write the result to this file instead of stdout (atomically).")
     var output: String?
 
@@ -45,20 +54,31 @@ struct HullCommand: ParsableCommand {
             throw CommandFailure("\(layer): \(QhullBudget.refusal(points: arrays.classes, dimension: hullDimension))")
         }
         let truth = try HullCommand.groundTruth(arrays, bias: bias)
+        var depths: [ClassInteriority]? = nil
+        if interiority {
+            var options = InteriorityOptions()
+            options.domain = .unbounded
+            depths = Interiority.measure(SoftmaxLayer(arrays, useBias: bias), options: options)
+        }
         switch format {
         case .json:
-            let report: JSONValue = .object([
+            var members: [(String, JSONValue)] = [
                 ("classes", .int(arrays.classes)), ("dimension", .int(arrays.dimension)), ("bias", .bool(bias)),
                 ("unargmaxable", .ints(truth.unargmaxable)), ("vertices", .ints(truth.argmaxable)),
-            ])
-            try CommandSupport.emit(report.rendered(), output: output)
+            ]
+            if let depths {
+                let entries = depths.map { JSONValue.object([("index", .int($0.index))] + ReportRendering.members($0)) }
+                members.append(("interiority", .array(entries)))
+            }
+            try CommandSupport.emit(JSONValue.object(members).rendered(), output: output)
         case .text:
-            try CommandSupport.emit(
-                """
+            var text = """
                 layer:         \(layer) (\(arrays.classes) classes, d = \(arrays.dimension), \(bias ? "with bias, unbounded inputs" : "no bias"))
                 unargmaxable:  \(truth.unargmaxable.count) — \(CommandSupport.indexList(truth.unargmaxable))
                 argmaxable:    \(truth.argmaxable.count)
-                """, output: output)
+                """
+            if let depths { text += "\n" + ReportRendering.interiorityTable(depths) }
+            try CommandSupport.emit(text, output: output)
         }
     }
 

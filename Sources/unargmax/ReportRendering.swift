@@ -1,3 +1,4 @@
+import ClassGeometry
 import Foundation
 import OutputHeads
 import Unargmaxable
@@ -30,7 +31,8 @@ enum ReportRendering {
     }
 
     static func json(
-        _ report: ArgmaxabilityReport, layerPath: String, model: ModelHead? = nil, filters: [String] = []
+        _ report: ArgmaxabilityReport, layerPath: String, model: ModelHead? = nil, filters: [String] = [],
+        interiority: [Int: ClassInteriority]? = nil
     ) -> String {
         let vocabulary = model?.vocabulary
         let classes: [JSONValue] = report.results.map { r in
@@ -43,6 +45,7 @@ enum ReportRendering {
                 ("margin", .object([("lower", .number(r.margin.lower)), ("upper", .number(r.margin.upper))])),
                 ("stage", .string(r.stage.rawValue)),
             ]
+            if let interiority { members.append(("interiority", interiority[r.index].map(json) ?? .null)) }
             return .object(members)
         }
         var layer: [(String, JSONValue)] = [
@@ -80,18 +83,22 @@ enum ReportRendering {
         return value.rendered()
     }
 
-    static func csv(_ report: ArgmaxabilityReport, vocabulary: Vocabulary? = nil) -> String {
+    static func csv(
+        _ report: ArgmaxabilityReport, vocabulary: Vocabulary? = nil, interiority: [Int: ClassInteriority]? = nil
+    ) -> String {
         func number(_ x: Double) -> String { x.isFinite ? "\(x)" : (x > 0 ? "inf" : "-inf") }
         // RFC 4180: quote every token, doubling quotes inside (tokens hold commas, quotes, newlines).
         func quoted(_ text: String?) -> String {
             text.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" } ?? ""
         }
         let tokenColumn = vocabulary == nil ? "" : ",token"
-        return "index\(tokenColumn),verdict,steps,margin_lower,margin_upper,stage\n"
+        let interiorityColumns = interiority == nil ? "" : "," + interiorityCSVHeader
+        return "index\(tokenColumn),verdict,steps,margin_lower,margin_upper,stage\(interiorityColumns)\n"
             + report.results.map { r in
                 let token = vocabulary == nil ? "" : "," + quoted(self.token(r.index, vocabulary))
+                let extra = interiority.map { "," + interiorityCSV($0[r.index]) } ?? ""
                 return "\(r.index)\(token),\(r.verdict.rawValue),\(r.steps),"
-                    + "\(number(r.margin.lower)),\(number(r.margin.upper)),\(r.stage.rawValue)"
+                    + "\(number(r.margin.lower)),\(number(r.margin.upper)),\(r.stage.rawValue)\(extra)"
             }.joined(separator: "\n")
     }
 
@@ -155,5 +162,118 @@ enum ReportRendering {
             ("bias", .bool(report.hasBias)),
             ("classes", .array(entries)),
         ]).rendered()
+    }
+
+    // MARK: - Interiority (check --interiority, hull --interiority); see Documentation/Interiority.md
+
+    /// One class's interiority as JSON members; infinite numbers are null (a null upper end means +∞).
+    static func members(_ m: ClassInteriority) -> [(String, JSONValue)] {
+        let scaling: JSONValue
+        switch m.weightScaling {
+        case .notNeeded: scaling = .object([("status", "not_needed")])
+        case .never: scaling = .object([("status", "never")])
+        case .undetermined: scaling = .object([("status", "undetermined")])
+        case let .bracket(lower, upper):
+            scaling = .object([("status", "bracket"), ("lower", .number(lower)), ("upper", .number(upper))])
+        }
+        let shrinking: JSONValue
+        switch m.weightShrinking {
+        case .notNeeded: shrinking = .object([("status", "not_needed")])
+        case .none: shrinking = .object([("status", "none")])
+        case .undetermined: shrinking = .object([("status", "undetermined")])
+        case let .bracket(lower, upper):
+            shrinking = .object([("status", "bracket"), ("lower", .number(lower)), ("upper", .number(upper))])
+        }
+        let ball: JSONValue =
+            m.chebyshev.map {
+                .object([
+                    ("radius", .number($0.radius)), ("certified_radius", .number($0.certifiedRadius)),
+                    ("centre", .numbers($0.centre)),
+                ])
+            } ?? .null
+        return [
+            ("verdict", .string(m.verdict.rawValue)),
+            ("margin", .object([("lower", .number(m.margin.lower)), ("upper", .number(m.margin.upper))])),
+            (
+                "bias_increase",
+                .object([("lower", .number(m.biasIncrease.lower)), ("upper", .number(m.biasIncrease.upper))])
+            ),
+            ("weight_scaling", scaling), ("weight_shrinking", shrinking), ("chebyshev", ball),
+            ("hull_distance", m.hullDistance.map(JSONValue.number) ?? .null),
+        ]
+    }
+
+    static func json(_ m: ClassInteriority) -> JSONValue { .object(members(m)) }
+
+    static let interiorityCSVHeader =
+        "depth_margin_lower,depth_margin_upper,bias_increase_lower,bias_increase_upper,"
+        + "weight_scaling,weight_scaling_lower,weight_scaling_upper,"
+        + "weight_shrinking,weight_shrinking_lower,weight_shrinking_upper,chebyshev_radius,chebyshev_certified_radius,"
+        + "hull_distance"
+
+    static func interiorityCSV(_ m: ClassInteriority?) -> String {
+        guard let m else { return String(repeating: ",", count: 12) }
+        func number(_ x: Double?) -> String {
+            guard let x else { return "" }
+            return x.isFinite ? "\(x)" : (x > 0 ? "inf" : "-inf")
+        }
+        let scaling: (String, Double?, Double?)
+        switch m.weightScaling {
+        case .notNeeded: scaling = ("not_needed", nil, nil)
+        case .never: scaling = ("never", nil, nil)
+        case .undetermined: scaling = ("undetermined", nil, nil)
+        case let .bracket(lower, upper): scaling = ("bracket", lower, upper)
+        }
+        let shrinking: (String, Double?, Double?)
+        switch m.weightShrinking {
+        case .notNeeded: shrinking = ("not_needed", nil, nil)
+        case .none: shrinking = ("none", nil, nil)
+        case .undetermined: shrinking = ("undetermined", nil, nil)
+        case let .bracket(lower, upper): shrinking = ("bracket", lower, upper)
+        }
+        return [
+            number(m.margin.lower), number(m.margin.upper), number(m.biasIncrease.lower),
+            number(m.biasIncrease.upper), scaling.0, number(scaling.1), number(scaling.2), shrinking.0,
+            number(shrinking.1), number(shrinking.2),
+            number(m.chebyshev?.radius), number(m.chebyshev?.certifiedRadius), number(m.hullDistance),
+        ].joined(separator: ",")
+    }
+
+    /// A table of interiority measures for text output, one class per line.
+    static func interiorityTable(_ measures: [ClassInteriority], vocabulary: Vocabulary? = nil) -> String {
+        func short(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : (x > 0 ? "∞" : "−∞") }
+        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+        var lines = [
+            [
+                pad("class", 13), pad("verdict", 13), pad("margin", 24), pad("bias increase", 22),
+                pad("weight × s", 22), pad("weight × s < 1", 22), pad("ball r (certified)", 22), "hull distance",
+            ].joined(separator: " ")
+        ]
+        for m in measures {
+            let scaling: String
+            switch m.weightScaling {
+            case .notNeeded: scaling = "—"
+            case .never: scaling = "never"
+            case .undetermined: scaling = "?"
+            case let .bracket(lower, upper): scaling = "[\(short(lower)), \(short(upper))]"
+            }
+            let shrinking: String
+            switch m.weightShrinking {
+            case .notNeeded: shrinking = "—"
+            case .none: shrinking = "none"
+            case .undetermined: shrinking = "?"
+            case let .bracket(lower, upper): shrinking = "[\(short(lower)), \(short(upper))]"
+            }
+            let ball = m.chebyshev.map { "\(short($0.radius)) (\(short($0.certifiedRadius)))" } ?? "—"
+            lines.append(
+                [
+                    pad(label(m.index, vocabulary), 13), pad(m.verdict.rawValue, 13),
+                    pad("[\(short(m.margin.lower)), \(short(m.margin.upper))]", 24),
+                    pad("[\(short(m.biasIncrease.lower)), \(short(m.biasIncrease.upper))]", 22), pad(scaling, 22),
+                    pad(shrinking, 22),
+                    pad(ball, 22), m.hullDistance.map(short) ?? "—",
+                ].joined(separator: " "))
+        }
+        return lines.joined(separator: "\n")
     }
 }
