@@ -21,6 +21,7 @@ extension BraidArrangement {
         /// Neither certificate could be found and verified (a chain within rounding of a tie).
         case undetermined
 
+        /// True for a proven feasible chain.
         public var isFeasible: Bool {
             if case .feasible = self { return true }
             return false
@@ -36,6 +37,7 @@ extension BraidArrangement {
         case unbounded(direction: [Rational])
         case undetermined
 
+        /// True or false when proven, nil when undetermined.
         public var isBounded: Bool? {
             switch self {
             case .bounded: return true
@@ -47,14 +49,18 @@ extension BraidArrangement {
 
     /// One feasible ranking with its exactly checked witness and, when decided, whether it is bounded.
     public struct CertifiedRegion: Equatable, Sendable {
+        /// The classes from highest to lowest logit.
         public let ranking: [Int]
+        /// An input realising the ranking strictly (gaps checked positive exactly).
         public let witness: [Double]
+        /// Whether the region is bounded, with its proof.
         public let boundedness: Boundedness
     }
 
     /// All regions, each proven: rankings with verified witnesses, and every chain the search
     /// pruned with a verified Farkas certificate, so `rankings` is complete when `undetermined` is 0.
     public struct CertifiedEnumeration: Sendable {
+        /// Every feasible ranking found, with its certificates.
         public var regions: [CertifiedRegion] = []
         /// Chains pruned because a verified Farkas certificate proves them infeasible.
         public var prunedChains = 0

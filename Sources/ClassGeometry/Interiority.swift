@@ -15,12 +15,19 @@ import Unargmaxable
 /// - `chebyshev`: the largest ball in X on which c is the argmax (argmaxable classes).
 /// - `hullDistance`: Qhull's signed distance from (w_c, b_c) to the others' hull (unbounded inputs).
 public struct ClassInteriority: Sendable, Equatable {
+    /// The class.
     public let index: Int
+    /// The detector's verdict.
     public let verdict: Verdict
+    /// Certified bracket on the margin m_c (logit units).
     public let margin: MarginBracket
+    /// Bracket on the bias increase that makes the class argmaxable.
     public let biasIncrease: BiasIncrease
+    /// The smallest factor s ≥ 1 with s·w_c argmaxable.
     public let weightScaling: WeightScaling
+    /// A factor in (0, 1) with s·w_c argmaxable, if any.
     public let weightShrinking: WeightShrinking
+    /// The largest ball in the domain where the class wins (argmaxable classes).
     public let chebyshev: ChebyshevBall?
     /// nil when not computed (d ≥ 10, beyond Qhull's budget, or the others' hull is not full-dimensional).
     public let hullDistance: Double?
@@ -30,7 +37,9 @@ public struct ClassInteriority: Sendable, Equatable {
 /// argmaxable: raising b_c by any δ > δ* makes it argmaxable, by any δ ≤ δ* leaves it unargmaxable
 /// (raising b_c raises every margin of c by exactly δ). It can change other classes' verdicts.
 public struct BiasIncrease: Sendable, Equatable {
+    /// Lower end of the bracket (logit units).
     public let lower: Double
+    /// Upper end of the bracket (logit units).
     public let upper: Double
 }
 
@@ -68,10 +77,13 @@ public struct ChebyshevBall: Sendable, Equatable {
     /// A certified lower bound: the open ball of this radius around `centre` lies in the region and
     /// the domain, checked with exact slacks and outward-rounded norms. 0 when nothing was certified.
     public let certifiedRadius: Double
+    /// The ball's centre.
     public let centre: [Double]
 }
 
+/// What to measure and how.
 public struct InteriorityOptions: Sendable {
+    /// The inputs considered (the paper's box by default).
     public var domain: InputDomain = .paperDefault
     /// Bisection steps for the weight scaling (each a detector run on one class).
     public var scalingSteps = 12
@@ -82,11 +94,14 @@ public struct InteriorityOptions: Sendable {
     /// Hull vertices each need a Qhull run of their own (the others' hull); beyond this many, in class
     /// order, their distance is not computed (nil). Non-vertices share the hull of all classes.
     public var hullRunLimit = 256
+    /// Threads for the detector runs.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    /// The defaults.
     public init() {}
 }
 
+/// Computes `ClassInteriority` for the classes of a layer (see `measure`).
 public enum Interiority {
     /// Measures every class of the report (or `classes`), given the detector's report for the same layer
     /// and domain (run here, with exact arithmetic, if nil). The domain must be valid for the layer
