@@ -90,6 +90,22 @@ format:
 test: lint build pydeps
 	Tests/check_no_temp_leftovers.sh $(SWIFT) test --skip-build
 	UNARGMAX=$(CURDIR)/.build/debug/unargmax Tests/check_no_temp_leftovers.sh $(PYTHON) -m pytest -q Tests/CrossChecks
+	$(MAKE) --no-print-directory notebooks-check
+
+# Notebooks/: execute every notebook in quick mode (UNARGMAX_QUICK=1, copies in a temp dir, any cell
+# error fails), then check the committed copies were executed, in full mode, against this `unargmax`.
+# The debug binary `make build` made is fast enough for quick mode (~30 s for all five on 2 cores).
+.PHONY: notebooks notebooks-check
+NOTEBOOK_UNARGMAX ?= $(CURDIR)/.build/debug/unargmax
+notebooks-check: build
+	$(PYTHON) -m pip install -q -r Notebooks/requirements.txt
+	UNARGMAX=$(NOTEBOOK_UNARGMAX) Tests/check_no_temp_leftovers.sh $(PYTHON) Notebooks/run_notebooks.py
+	UNARGMAX=$(NOTEBOOK_UNARGMAX) $(PYTHON) Notebooks/check_committed.py
+
+# Re-execute every notebook in full mode with the release binary and write it back, for committing.
+notebooks: release
+	$(PYTHON) -m pip install -q -r Notebooks/requirements.txt
+	UNARGMAX=$(CURDIR)/.build/release/unargmax $(PYTHON) Notebooks/run_notebooks.py --full --write
 
 # The variables some machines set for older OpenBLAS builds slow numpy's newer one (the baseline) and
 # pin the tool's kernels; unset both so each library picks the kernels this CPU supports.
