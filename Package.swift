@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "ModelFormats", targets: ["ModelFormats"]),
         .library(name: "Vocabularies", targets: ["Vocabularies"]),
         .library(name: "OutputHeads", targets: ["OutputHeads"]),
+        .library(name: "RankDepth", targets: ["RankDepth"]),
+        .library(name: "SigmoidLayers", targets: ["SigmoidLayers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -57,11 +59,15 @@ let package = Package(
                 "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
                 "BLASRuntime",
             ]),
+        // Rank depth: how many classes must outscore c (top-k / beam reachability), with certificates.
+        .target(name: "RankDepth", dependencies: ["Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
+        // Multi-label (sigmoid) layers: which label sets some input makes exactly positive.
+        .target(name: "SigmoidLayers", dependencies: ["Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
         .executableTarget(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
-                "OutputHeads", "ModelFormats", "Vocabularies",
+                "OutputHeads", "ModelFormats", "Vocabularies", "RankDepth", "SigmoidLayers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -80,5 +86,10 @@ let package = Package(
         .testTarget(name: "OutputHeadsTests", dependencies: ["OutputHeads", "ModelFormats", "LayerFormats"]),
         .testTarget(
             name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
+        .testTarget(
+            name: "RankDepthTests", dependencies: ["RankDepth", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
+        .testTarget(
+            name: "SigmoidLayersTests",
+            dependencies: ["SigmoidLayers", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
     ]
 )
