@@ -17,6 +17,7 @@ struct Unargmax: ParsableCommand {
             HullCommand.self,
             RandomCommand.self,
             CheckCommand.self,
+            DepthCommand.self,
             InspectCommand.self,
             VerifyCommand.self,
             PreventCommand.self,
