@@ -18,6 +18,7 @@ struct Unargmax: ParsableCommand {
             RandomCommand.self,
             CheckCommand.self,
             DepthCommand.self,
+            SigmoidCommand.self,
             InspectCommand.self,
             VerifyCommand.self,
             PreventCommand.self,
