@@ -13,11 +13,14 @@ public struct DepthOptions: Sendable {
     public var maxK: Int? = nil
     /// Threads over classes.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    /// Layers with at most this many classes use exact smallest hitting sets (r_c exactly, with both
-    /// certificates); larger ones a greedy disjoint packing.
-    public var exactClassLimit = 64
-    /// Also seed the upper bound with the big-M mixed-integer program (layers up to exactClassLimit).
-    public var useMixedIntegerProgram = true
+    /// Use smallest hitting sets of the proofs found (r_c exactly, with both certificates) while the
+    /// supports span at most 64 classes and the enumeration stays small; otherwise, and when false, a
+    /// greedy disjoint packing.
+    public var exactHittingSets = true
+    /// Seed the upper bound with the big-M mixed-integer program on layers with at most this many classes.
+    public var mixedIntegerClassLimit = 64
+    /// Generalised braid-reflect steps that try to lower the upper bound from the best input found.
+    public var reflectSteps = 30
     /// Run the batched argmaxability detector first on layers with more classes than this.
     public var detectorThreshold = 512
     /// Only these classes (all when nil); every class still competes.
@@ -116,7 +119,6 @@ public enum RankDepthSolver {
     {
         let C = layer.classes, d = layer.dimension, domain = options.domain
         let program = SubsetMarginProgram(layer: layer, domain: domain)
-        let exactMode = C <= options.exactClassLimit
         let centre = domain.clipped(Array(repeating: 0, count: d))
         var best = DepthWitness(
             input: centre, beaters: DepthEvaluation.beaters(layer, class: c, at: centre, domain: domain) ?? [])
@@ -127,13 +129,13 @@ public enum RankDepthSolver {
             if beaters.count < best.bound { best = DepthWitness(input: x, beaters: beaters) }
             return beaters
         }
-        if exactMode, options.useMixedIntegerProgram, let x = BigMDepthProgram.input(layer, class: c, domain: domain) {
+        if C <= options.mixedIntegerClassLimit, let x = BigMDepthProgram.input(layer, class: c, domain: domain) {
             _ = offer(x)
         }
         var proofs: [UnargmaxabilityProof] = []
         var removed = [Bool](repeating: false, count: C)
         var hitting: [Int] = []  // the classes removed: a smallest hitting set (exact mode) or the union of supports
-        var exactHitting = exactMode
+        var exactHitting = options.exactHittingSets
         var lowerKnown = 0  // certified by construction (verified at the end)
         for _ in 0..<(4 * C + 8) {
             if lowerKnown >= best.bound { break }
@@ -163,6 +165,10 @@ public enum RankDepthSolver {
             }
             removed = [Bool](repeating: false, count: C)
             for i in hitting { removed[i] = true }
+        }
+        if best.bound > lowerKnown, options.reflectSteps > 0 {
+            _ = offer(
+                ReflectSearch.improve(layer, class: c, from: best.input, domain: domain, steps: options.reflectSteps))
         }
         let lower = lowerCertificate(proofs, layer: layer, class: c, domain: domain, exact: exactHitting)
         return ClassDepth(index: c, lowerCertificate: lower, witness: best)

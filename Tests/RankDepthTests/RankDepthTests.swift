@@ -150,8 +150,8 @@ struct RankDepthTests {
         var options = DepthOptions()
         options.domain = .box(radius: 10)
         options.maxK = 2
-        options.exactClassLimit = 0  // the greedy packing of large layers
-        options.useMixedIntegerProgram = false
+        options.exactHittingSets = false  // the greedy packing of large layers
+        options.mixedIntegerClassLimit = 0
         let result = RankDepthSolver.depth(layer, class: 9, options: options)
         #expect(result.lower >= 2 && result.upper >= 4)
         expectCertified(result, layer, .box(radius: 10))
@@ -162,8 +162,8 @@ struct RankDepthTests {
         let layer = try randomLayer(classes: 10, dimension: 3, bias: true, seed: 99)
         var options = DepthOptions()
         options.domain = .box(radius: 3)
-        options.exactClassLimit = 0
-        options.useMixedIntegerProgram = false
+        options.exactHittingSets = false
+        options.mixedIntegerClassLimit = 0
         for c in 0..<10 {
             let result = RankDepthSolver.depth(layer, class: c, options: options)
             expectCertified(result, layer, options.domain)
