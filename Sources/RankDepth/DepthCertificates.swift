@@ -86,7 +86,8 @@ public enum DepthVerifier {
                 layer, class: c, indices: proof.support, weights: proof.weights, domain: domain)
         else {
             return
-                "class \(c): a proof's multipliers must be ≥ 0, not all 0, on other classes (cancelling exactly for unbounded inputs)"
+                "class \(c): a proof's multipliers must be ≥ 0, not all 0, on other classes"
+                + " (cancelling exactly for unbounded inputs)"
         }
         return bound.signum <= 0 ? nil : "class \(c): a proof only bounds the margin by \(bound.doubleValue) > 0"
     }

@@ -6,7 +6,7 @@ import Unargmaxable
 /// it is certainly below c, so the count is always a valid upper bound on the rank depth).
 public enum DepthEvaluation {
     /// Layers up to this many weights are evaluated exactly by default.
-    public static let exactWeightLimit = 1 << 20
+    public static let exactWeightLimit = 1 << 16
 
     /// i ≠ c with y_i(x) ≥ y_c(x), in ascending order. `exact` forces rational arithmetic; by default
     /// small layers are exact and large ones rigorous. nil when x is not a finite point of `domain`.

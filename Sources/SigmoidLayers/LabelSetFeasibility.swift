@@ -17,28 +17,59 @@ public enum LabelSetFeasibility {
 
     /// Every label set of size ≤ maxSize (the empty set, singletons, pairs, …), in size then
     /// lexicographic order, spread over `threads`. The domain must be valid for the layer.
+    ///
+    /// Level by level: a Farkas certificate of S ∖ {e} whose negative labels avoid e proves S
+    /// infeasible too (the inequality it certifies does not depend on the set), so most sets of a
+    /// large layer are decided by set membership alone; the rest get their own LP.
     public static func decideAll(_ layer: SoftmaxLayer, maxSize: Int, domain: InputDomain, threads: Int = 1)
         -> [LabelSetResult]
     {
-        var all: [[Int]] = [[]]
-        var frontier: [[Int]] = [[]]
-        for _ in 0..<max(0, min(maxSize, layer.classes)) {
-            frontier = frontier.flatMap { s in ((s.last.map { $0 + 1 } ?? 0)..<layer.classes).map { s + [$0] } }
-            all += frontier
-        }
-        let sets = all
-        var results = [LabelSetResult?](repeating: nil, count: sets.count)
-        results.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let output = buffer
-            let workers = max(1, min(threads, sets.count))
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for k in stride(from: worker, to: sets.count, by: workers) {
-                    output[k] = LabelSetResult(labels: sets[k], verdict: decide(layer, labels: sets[k], domain: domain))
+        var results: [LabelSetResult] = []
+        // The previous level's infeasible sets: their certificate and the set it was found for.
+        var certificates: [[Int]: (FarkasCertificate, origin: [Int])] = [:]
+        var level: [[Int]] = [[]]
+        for size in 0...max(0, min(maxSize, layer.classes)) {
+            if size > 0 {
+                level = level.flatMap { s in ((s.last.map { $0 + 1 } ?? 0)..<layer.classes).map { s + [$0] } }
+            }
+            let sets = level, known = certificates
+            var decided = [LabelSetResult?](repeating: nil, count: sets.count)
+            decided.withUnsafeMutableBufferPointer { buffer in
+                nonisolated(unsafe) let output = buffer
+                let workers = max(1, min(threads, sets.count))
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    for k in stride(from: worker, to: sets.count, by: workers) {
+                        output[k] = decide(layer, labels: sets[k], domain: domain, reusing: known)
+                    }
+                    LinearProgram.releaseThreadEnvironment()
                 }
-                LinearProgram.releaseThreadEnvironment()
+            }
+            certificates = [:]
+            for result in decided {
+                if case .infeasible(let certificate) = result!.verdict {
+                    certificates[result!.labels] = (certificate, result!.certificateFrom ?? result!.labels)
+                }
+                results.append(result!)
             }
         }
-        return results.map { $0! }
+        return results
+    }
+
+    /// One set, first trying the certificates of its subsets with one label fewer (`certificateFrom`
+    /// names the set the certificate was found for, which carries it itself).
+    static func decide(
+        _ layer: SoftmaxLayer, labels: [Int], domain: InputDomain,
+        reusing known: [[Int]: (FarkasCertificate, origin: [Int])]
+    )
+        -> LabelSetResult
+    {
+        for e in labels {
+            let subset = labels.filter { $0 != e }
+            if let (certificate, origin) = known[subset], !certificate.negative.contains(e) {
+                return LabelSetResult(labels: labels, verdict: .infeasible(certificate), certificateFrom: origin)
+            }
+        }
+        return LabelSetResult(labels: labels, verdict: decide(layer, labels: labels, domain: domain))
     }
 }
 

@@ -34,6 +34,15 @@ public struct LabelSetResult: Sendable, Equatable {
     /// The labels that must be positive (all others ≤ 0).
     public let labels: [Int]
     public let verdict: LabelSetVerdict
+    /// When the certificate was found for a smaller set and applies here too (its positive labels lie
+    /// in this set and its negative labels outside it): that set's labels.
+    public let certificateFrom: [Int]?
+
+    public init(labels: [Int], verdict: LabelSetVerdict, certificateFrom: [Int]? = nil) {
+        self.labels = labels
+        self.verdict = verdict
+        self.certificateFrom = certificateFrom
+    }
 }
 
 /// Exact checks of sigmoid-layer certificates (rational arithmetic; no solver trusted).

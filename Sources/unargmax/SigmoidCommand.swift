@@ -69,7 +69,8 @@ struct SigmoidCommand: ParsableCommand {
         let softmax = SoftmaxLayer(model.arrays, useBias: !ignoreBias)
         if k == 2, softmax.classes > Self.pairLimit {
             throw CommandFailure(
-                "\(layer): \(softmax.classes) labels is too many for --k 2 (all pairs, at most \(Self.pairLimit) labels)"
+                "\(layer): \(softmax.classes) labels is too many for --k 2"
+                    + " (all pairs, at most \(Self.pairLimit) labels)"
             )
         }
         let domain: InputDomain = unbounded ? .unbounded : .box(radius: box ?? 100)
@@ -89,7 +90,8 @@ struct SigmoidCommand: ParsableCommand {
             rendered =
                 "labels,feasible\n"
                 + results.map { r in
-                    "\"\(r.labels.map(String.init).joined(separator: " "))\",\(Self.feasible(r.verdict).map { "\($0)" } ?? "")"
+                    let labels = r.labels.map(String.init).joined(separator: " ")
+                    return "\"\(labels)\",\(Self.feasible(r.verdict).map { "\($0)" } ?? "")"
                 }.joined(separator: "\n")
         case .text:
             rendered = text(results, softmax, domain, formula, enumeration, seconds)
@@ -120,7 +122,8 @@ struct SigmoidCommand: ParsableCommand {
                         ? (domain == .unbounded
                             ? "regions of an affine arrangement in general position; equals the feasible sets then"
                             : "regions on all of R^d: an upper bound for the box")
-                        : "regions of a central arrangement in general position; feasible sets add 1 when only x = 0 gives the empty set"
+                        : "regions of a central arrangement in general position;"
+                            + " feasible sets add 1 when only x = 0 gives the empty set"
                 )
             ),
             ("enumerated", e.map { .int($0.feasible.count) } ?? .null),
@@ -140,6 +143,11 @@ struct SigmoidCommand: ParsableCommand {
             switch r.verdict {
             case .feasible(let x):
                 members += [("feasible", .bool(true)), ("witness", .numbers(x))]
+            case .infeasible where r.certificateFrom != nil:
+                // The certificate of a smaller set, which applies here: referenced, not repeated.
+                members += [
+                    ("feasible", .bool(false)), ("certificate", .object([("same_as", .ints(r.certificateFrom!))])),
+                ]
             case .infeasible(let c):
                 members += [
                     ("feasible", .bool(false)),
@@ -195,7 +203,8 @@ struct SigmoidCommand: ParsableCommand {
         var lines = [
             "layer:         \(layer) (\(softmax.classes) labels, d = \(softmax.dimension), \(bias))",
             "inputs:        \(domain == .unbounded ? "all of R^\(softmax.dimension)" : "box")",
-            "label sets:    \(results.count) of size ≤ \(k): \(results.count - infeasible.count - undecided.count) feasible, \(infeasible.count) infeasible",
+            "label sets:    \(results.count) of size ≤ \(k): "
+                + "\(results.count - infeasible.count - undecided.count) feasible, \(infeasible.count) infeasible",
         ]
         if !infeasible.isEmpty {
             lines.append(
