@@ -17,8 +17,9 @@ struct DepthCommand: ParsableCommand {
             that step's distribution. Every class gets a certified bracket lower ≤ r_c ≤ upper: the upper bound \
             is a witness input with the classes beating c there (evaluated exactly), the lower bound a family of \
             exact unargmaxability proofs every input must hit (disjoint, fractional packing or hitting set). \
-            Layers with up to 64 classes are solved exactly; larger ones get a greedy packing. See \
-            Documentation/RankDepth.md.
+            r_c is found exactly (smallest hitting sets of the proofs) while the proofs involve at most 64 \
+            classes; beyond that a greedy disjoint packing and a braid-reflect search for inputs give the \
+            bracket. See Documentation/RankDepth.md.
 
               unargmax depth layer.npz --unbounded
               unargmax depth layer.npz --max-k 5 --format json --output depth.json

@@ -108,3 +108,19 @@ struct SigmoidTests {
         #expect(LabelSetFeasibility.decide(layer, labels: [0, 2], domain: .unbounded) != .undecided)
     }
 }
+
+@Test("certificates reused from smaller sets still prove the larger sets (checked against each set)")
+func reusedCertificates() throws {
+    let layer = try randomSigmoidLayer(labels: 60, dimension: 3, bias: true, seed: 3)
+    let results = LabelSetFeasibility.decideAll(layer, maxSize: 2, domain: .unbounded, threads: 2)
+    #expect(results.count == 1 + 60 + 60 * 59 / 2)
+    #expect(results.contains { $0.certificateFrom != nil })
+    for result in results {
+        let others = (0..<60).filter { !result.labels.contains($0) }
+        #expect(result.verdict != .undecided)
+        #expect(
+            SigmoidVerifier.check(
+                result.verdict, layer: layer, positive: result.labels, negative: others, domain: .unbounded)
+                == nil)
+    }
+}
