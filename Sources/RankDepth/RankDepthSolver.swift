@@ -153,9 +153,13 @@ public enum RankDepthSolver {
             }
             guard let proof else { break }
             proofs.append(proof)
-            if exactHitting, let found = Transversal.smallest(proofs.map(\.support), atMost: C, budget: 200_000),
-                let set = found
-            {
+            // With --max-k only hitting sets smaller than K matter: none that small proves r_c ≥ K.
+            let limit = options.maxK.map { max(0, $0 - 1) } ?? C
+            if exactHitting, let found = Transversal.smallest(proofs.map(\.support), atMost: limit, budget: 200_000) {
+                guard let set = found else {
+                    lowerKnown = limit + 1
+                    break
+                }
                 hitting = set
                 lowerKnown = set.count
             } else {
@@ -170,14 +174,17 @@ public enum RankDepthSolver {
             _ = offer(
                 ReflectSearch.improve(layer, class: c, from: best.input, domain: domain, steps: options.reflectSteps))
         }
-        let lower = lowerCertificate(proofs, layer: layer, class: c, domain: domain, exact: exactHitting)
+        let lower = lowerCertificate(
+            proofs, layer: layer, class: c, domain: domain, exact: exactHitting,
+            limit: options.maxK.map { max(0, $0 - 1) } ?? C)
         return ClassDepth(index: c, lowerCertificate: lower, witness: best)
     }
 
     /// The strongest lower bound the proofs give that also verifies exactly: a transversal (small
     /// families), a fractional packing by LP, or a greedy disjoint subfamily.
     static func lowerCertificate(
-        _ proofs: [UnargmaxabilityProof], layer: SoftmaxLayer, class c: Int, domain: InputDomain, exact: Bool
+        _ proofs: [UnargmaxabilityProof], layer: SoftmaxLayer, class c: Int, domain: InputDomain, exact: Bool,
+        limit: Int
     ) -> DepthLowerCertificate {
         guard !proofs.isEmpty else { return .none }
         var candidates: [DepthLowerCertificate] = []
@@ -186,7 +193,7 @@ public enum RankDepthSolver {
         if let fractional = fractionalPacking(proofs) { candidates.append(fractional) }
         if exact,
             let τ = Transversal.minimumSize(
-                proofs.map(\.support), atMost: layer.classes, budget: DepthVerifier.transversalBudget)
+                proofs.map(\.support), atMost: limit, budget: DepthVerifier.transversalBudget)
         {
             candidates.append(DepthLowerCertificate(proofs: proofs, kind: .transversal, bound: τ))
         }

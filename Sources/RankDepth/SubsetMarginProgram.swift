@@ -123,16 +123,26 @@ struct SubsetMarginProgram {
         return DepthVerifier.check(proof, layer: layer, class: c, domain: domain) == nil ? proof : nil
     }
 
+    /// The `count` members with the largest logits at x (a bounded selection, not a full sort).
     private func strongest(_ members: [Int], at x: [Double], count: Int, class c: Int) -> [Int] {
         let d = layer.dimension
-        let scored: [(Double, Int)] = layer.weights.withUnsafeBufferPointer { w in
-            members.map { i in
+        var kept: [(y: Double, index: Int)] = []
+        var floor = -Double.infinity  // the smallest logit kept, once `count` are kept
+        layer.weights.withUnsafeBufferPointer { w in
+            for i in members {
                 var y = Double(layer.bias?[i] ?? 0)
                 for j in 0..<d { y += Double(w[i * d + j]) * x[j] }
-                return (-y, i)
+                guard kept.count < count || y > floor else { continue }
+                kept.append((y, i))
+                if kept.count > 2 * count {
+                    kept.sort { $0.y > $1.y }
+                    kept.removeLast(kept.count - count)
+                    floor = kept[count - 1].y
+                }
             }
         }
-        return scored.sorted { $0 < $1 }.prefix(count).map(\.1)
+        kept.sort { $0.y > $1.y }
+        return kept.prefix(count).map(\.index)
     }
 
     private func strongestViolations(_ members: [Int], x: [Double], t: Double, class c: Int, excluding: Set<Int>)
