@@ -197,3 +197,36 @@ struct RankDepthTests {
         #expect(DepthVerifier.check(inflated, layer: layer, class: 6, domain: .unbounded) != nil)
     }
 }
+
+@Test("--max-k with exact hitting sets: r_c ≥ K proved by a transversal, no larger search")
+func maxKWithHittingSets() throws {
+    let layer = try regularPolygonWithCentre(9)
+    var options = DepthOptions()
+    options.domain = .unbounded
+    options.maxK = 3
+    let result = RankDepthSolver.depth(layer, class: 9, options: options)
+    #expect(result.lower == 3 && result.upper >= 4)
+    expectCertified(result, layer, .unbounded)
+}
+
+@Test("the MIP façade solves a small knapsack and reports infeasibility")
+func mixedIntegerProgram() throws {
+    // maximise 5a + 4b + 3c  s.t.  2a + 3b + c ≤ 5,  4a + b + 2c ≤ 11,  3a + 4b + 2c ≤ 8,  a, b, c ∈ {0, 1, 2, …}
+    let mip = try MixedIntegerProgram(columns: 3, direction: .maximize)
+    try mip.setObjective([5, 4, 3])
+    for j in 0..<3 {
+        try mip.setColumnKind(j, .integer)
+        try mip.setColumnBound(j, .lower(0))
+    }
+    try mip.addRow([2, 3, 1], .upper(5))
+    try mip.addRow([4, 1, 2], .upper(11))
+    try mip.addRow([3, 4, 2], .upper(8))
+    let solution = mip.solve()
+    #expect(solution.status == .optimal)
+    #expect(abs(solution.objective - 13) < 1e-9)
+    let infeasible = try MixedIntegerProgram(columns: 1, direction: .minimize)
+    try infeasible.setColumnKind(0, .binary)
+    try infeasible.addRow([2], .fixed(1))
+    #expect(infeasible.solve().status == .infeasible)
+    #expect(throws: LinearProgramError.self) { try mip.addRow([1, 2], .upper(1)) }
+}
