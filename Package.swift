@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "ModelHub", targets: ["ModelHub"]),
         .library(name: "LayerStudies", targets: ["LayerStudies"]),
         .library(name: "ClassGeometry", targets: ["ClassGeometry"]),
+        .library(name: "RankDepth", targets: ["RankDepth"]),
+        .library(name: "SigmoidLayers", targets: ["SigmoidLayers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -71,11 +73,16 @@ let package = Package(
         .target(
             name: "ClassGeometry",
             dependencies: ["Unargmaxable", "ConvexHulls", "LinearProgramming", "ExactArithmetic"]),
+        // Rank depth: how many classes must outscore c (top-k / beam reachability), with certificates.
+        .target(name: "RankDepth", dependencies: ["Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
+        // Multi-label (sigmoid) layers: which label sets some input makes exactly positive.
+        .target(name: "SigmoidLayers", dependencies: ["Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
         .executableTarget(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
                 "OutputHeads", "ModelFormats", "Vocabularies", "ModelHub", "LayerStudies", "ClassGeometry",
+                "RankDepth", "SigmoidLayers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -100,5 +107,10 @@ let package = Package(
             dependencies: ["ClassGeometry", "Unargmaxable", "ConvexHulls", "BraidArrangements", "ExactArithmetic"]),
         .testTarget(
             name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
+        .testTarget(
+            name: "RankDepthTests", dependencies: ["RankDepth", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
+        .testTarget(
+            name: "SigmoidLayersTests",
+            dependencies: ["SigmoidLayers", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
     ]
 )

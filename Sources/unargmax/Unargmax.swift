@@ -18,6 +18,8 @@ struct Unargmax: ParsableCommand {
             RandomCommand.self,
             CheckCommand.self,
             RegionsCommand.self,
+            DepthCommand.self,
+            SigmoidCommand.self,
             InspectCommand.self,
             VerifyCommand.self,
             PreventCommand.self,
