@@ -8,10 +8,12 @@ import CGLPK
 /// The answer is floating point with GLPK's tolerances (integrality 1e-5, feasibility 1e-7): callers
 /// that need proof must check the solution themselves (e.g. evaluate a witness exactly).
 public final class MixedIntegerProgram {
+    /// Whether a column is continuous, integer or binary.
     public enum ColumnKind: Sendable, Equatable {
         case continuous, integer, binary
     }
 
+    /// How a solve ended.
     public enum Status: Equatable, Sendable {
         /// An optimal integer solution (within GLPK's tolerances and gap limit).
         case optimal
@@ -23,17 +25,24 @@ public final class MixedIntegerProgram {
         case failed(code: Int32)
     }
 
+    /// The outcome of `solve`.
     public struct Solution: Sendable {
+        /// How the solve ended.
         public let status: Status
+        /// The objective at `values` (meaningful when optimal or feasible).
         public let objective: Double
+        /// One value per column.
         public let values: [Double]
     }
 
     let problem: OpaquePointer
     let owner: ThreadIdentity
+    /// Number of columns (variables).
     public let columnCount: Int
+    /// Number of rows (constraints) added so far.
     public private(set) var rowCount = 0
 
+    /// A program with `columns` free continuous columns, objective 0 and no rows.
     public init(columns: Int, direction: LinearProgram.Direction) throws(LinearProgramError) {
         guard columns >= 1 else { throw .noColumns }
         guard columns <= LinearProgram.sizeLimit else {
@@ -62,6 +71,7 @@ public final class MixedIntegerProgram {
         guard (0..<columnCount).contains(column) else { throw .columnOutOfRange(column, columnCount: columnCount) }
     }
 
+    /// Sets every objective coefficient (one per column).
     public func setObjective(_ coefficients: [Double]) throws(LinearProgramError) {
         try checkOwner()
         guard coefficients.count == columnCount else {
@@ -82,6 +92,7 @@ public final class MixedIntegerProgram {
         }
     }
 
+    /// Bounds column `column`.
     public func setColumnBound(_ column: Int, _ bound: LinearProgram.Bound) throws(LinearProgramError) {
         try checkOwner()
         try checkColumn(column)

@@ -4,15 +4,18 @@ import Unargmaxable
 /// An upper bound on r_c: an input x of the domain and the classes that score at least as high as
 /// c there (ties count against c). r_c ≤ `beaters.count`.
 public struct DepthWitness: Sendable, Equatable {
+    /// The input x (in the domain).
     public let input: [Double]
     /// Every class that may score ≥ c at `input` (a superset of the true set is still a valid bound).
     public let beaters: [Int]
 
+    /// A witness at `input` beaten by `beaters`.
     public init(input: [Double], beaters: [Int]) {
         self.input = input
         self.beaters = beaters
     }
 
+    /// The upper bound it proves: r_c ≤ number of beaters.
     public var bound: Int { beaters.count }
 }
 
@@ -20,9 +23,12 @@ public struct DepthWitness: Sendable, Equatable {
 /// layer restricted to {c} ∪ S: `ExactCertificates.multiplierBound` ≤ 0, so at every input some class
 /// of S scores at least as high as c.
 public struct UnargmaxabilityProof: Sendable, Equatable {
+    /// The classes S.
     public let support: [Int]
+    /// Exact multipliers on S (≥ 0, not all 0).
     public let weights: [Rational]
 
+    /// A proof with these multipliers on `support`.
     public init(support: [Int], weights: [Rational]) {
         self.support = support
         self.weights = weights
@@ -32,6 +38,7 @@ public struct UnargmaxabilityProof: Sendable, Equatable {
 /// A lower bound on r_c from proofs whose supports every input must hit: the beaters of c at any x
 /// contain a class of each support, so |beaters(x)| ≥ the smallest hitting set of the supports.
 public struct DepthLowerCertificate: Sendable, Equatable {
+    /// How the proofs combine into the bound.
     public enum Kind: Sendable, Equatable {
         /// Pairwise disjoint supports: bound = number of proofs.
         case disjoint
@@ -41,10 +48,14 @@ public struct DepthLowerCertificate: Sendable, Equatable {
         case transversal
     }
 
+    /// The unargmaxability proofs whose supports every input must hit.
     public let proofs: [UnargmaxabilityProof]
+    /// How they combine.
     public let kind: Kind
+    /// The lower bound: r_c ≥ bound.
     public let bound: Int
 
+    /// A certificate from `proofs` combined by `kind` into `bound`.
     public init(proofs: [UnargmaxabilityProof], kind: Kind, bound: Int) {
         self.proofs = proofs
         self.kind = kind

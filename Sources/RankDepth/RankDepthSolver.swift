@@ -26,29 +26,44 @@ public struct DepthOptions: Sendable {
     /// Only these classes (all when nil); every class still competes.
     public var classes: [Int]? = nil
 
+    /// The defaults.
     public init() {}
 }
 
 /// The certified bracket lower ≤ r_c ≤ upper of one class, with its two certificates.
 public struct ClassDepth: Sendable, Equatable {
+    /// The class.
     public let index: Int
+    /// The proof of the lower bound.
     public let lowerCertificate: DepthLowerCertificate
+    /// The proof of the upper bound.
     public let witness: DepthWitness
 
+    /// Certified r_c ≥ lower.
     public var lower: Int { lowerCertificate.bound }
+    /// Certified r_c ≤ upper.
     public var upper: Int { witness.bound }
+    /// True when the bracket is one number.
     public var isDecided: Bool { lower == upper }
     /// The smallest k for which top-k sampling can emit the class (r_c + 1), when r_c is known.
     public var topKReachableFrom: Int? { isDecided ? upper + 1 : nil }
 }
 
+/// Rank depth brackets of the classes of a layer.
 public struct DepthReport: Sendable {
+    /// Classes of the layer.
     public let classes: Int
+    /// Features d.
     public let dimension: Int
+    /// Whether the layer has a bias.
     public let hasBias: Bool
+    /// The inputs considered.
     public let domain: InputDomain
+    /// The `--max-k` cut-off, if any: classes stop once r_c ≥ maxK is proved.
     public let maxK: Int?
+    /// One bracket per class.
     public let results: [ClassDepth]
+    /// Wall-clock seconds.
     public let seconds: Double
 
     /// Number of classes per exact depth (decided classes only).
@@ -63,6 +78,7 @@ public struct DepthReport: Sendable {
 /// layer without a smallest hitting set either yields an input beaten only inside it — then both
 /// bounds meet — or a new proof whose support avoids it).
 public enum RankDepthSolver {
+    /// Rank depth brackets, each with its certificates, for the classes of `layer`.
     public static func solve(
         _ layer: SoftmaxLayer, options: DepthOptions = DepthOptions(), progress: (@Sendable (Int, Int) -> Void)? = nil
     ) throws(InputDomainError) -> DepthReport {

@@ -94,6 +94,7 @@ public enum SignPatternCount {
         public let prunedBranches: Int
         /// Branches no certificate could decide (0 for a complete, certified count).
         public let undecidedBranches: Int
+        /// True when every branch of the enumeration was decided.
         public var isComplete: Bool { undecidedBranches == 0 }
     }
 

@@ -8,11 +8,16 @@ import Unargmaxable
 ///
 /// A feasible x would make the left side positive (first case) or non-negative (second).
 public struct FarkasCertificate: Sendable, Equatable {
+    /// Labels P that must be positive.
     public let positive: [Int]
+    /// λ on P.
     public let positiveWeights: [Rational]
+    /// Labels N that must be ≤ 0.
     public let negative: [Int]
+    /// μ on N.
     public let negativeWeights: [Rational]
 
+    /// A certificate with these multipliers.
     public init(positive: [Int], positiveWeights: [Rational], negative: [Int], negativeWeights: [Rational]) {
         self.positive = positive
         self.positiveWeights = positiveWeights
@@ -30,14 +35,17 @@ public enum LabelSetVerdict: Sendable, Equatable {
     case undecided
 }
 
+/// The decision for one label set.
 public struct LabelSetResult: Sendable, Equatable {
     /// The labels that must be positive (all others ≤ 0).
     public let labels: [Int]
+    /// Feasible with a witness, or infeasible with a Farkas certificate.
     public let verdict: LabelSetVerdict
     /// When the certificate was found for a smaller set and applies here too (its positive labels lie
     /// in this set and its negative labels outside it): that set's labels.
     public let certificateFrom: [Int]?
 
+    /// A decision for `labels`.
     public init(labels: [Int], verdict: LabelSetVerdict, certificateFrom: [Int]? = nil) {
         self.labels = labels
         self.verdict = verdict
