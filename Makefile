@@ -62,7 +62,7 @@ doccomments:
 # DocC for every library module (Sources/<Module>/<Module>.docc), one archive per module in
 # .build/plugins/Swift-DocC/outputs/. Fails on any warning (unresolved symbol links, bad doc
 # comments, compiler warnings while extracting symbol graphs). 30-45 s after a debug build, longer from
-# clean (it builds SymbolKit and extracts symbol graphs): not part of `make test`.
+# clean (it builds SymbolKit and extracts symbol graphs); `make test` runs it last, so CI checks it.
 DOC_TARGETS := Unargmaxable RegionCounting ExactArithmetic ConvexHulls LayerFormats LinearProgramming \
 	BraidArrangements ModelFormats Vocabularies OutputHeads ModelHub LayerStudies ClassGeometry RankDepth SigmoidLayers
 docs: deps
@@ -91,6 +91,7 @@ test: lint build pydeps
 	Tests/check_no_temp_leftovers.sh $(SWIFT) test --skip-build
 	UNARGMAX=$(CURDIR)/.build/debug/unargmax Tests/check_no_temp_leftovers.sh $(PYTHON) -m pytest -q Tests/CrossChecks
 	$(MAKE) --no-print-directory notebooks-check
+	$(MAKE) --no-print-directory docs
 
 # Notebooks/: execute every notebook in quick mode (UNARGMAX_QUICK=1, copies in a temp dir, any cell
 # error fails), then check the committed copies were executed, in full mode, against this `unargmax`.

@@ -102,8 +102,11 @@ public struct HubClient: Sendable {
     /// in `snapshots/`: other tools trust a `model.safetensors` there to be the full checkpoint.
     /// Checking a 70B model's head this way downloads about 2 GB instead of 140 GB.
     ///
-    /// - Parameter headTensors: the caller's rules: given every tensor (and `config.json`), the names
-    ///   of those to fetch (the head and its bias). Its errors are rethrown as they are.
+    /// - Parameters:
+    ///   - id: The model, `org/name` or `name`.
+    ///   - revision: A branch, tag or 40-hex commit.
+    ///   - headTensors: The caller's rules: given every tensor (and `config.json`), the names of
+    ///     those to fetch (the head and its bias). Its errors are rethrown as they are.
     /// - Throws: `HubError` naming the model and URL, or what `headTensors` throws.
     public func resolve(
         _ id: HubModelID, revision: String = "main", headTensors: (HubHeadQuery) throws -> [String]
