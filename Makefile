@@ -22,9 +22,11 @@ deps:
 
 # numpy/scipy/pytest for the independent cross-checks (scipy's own Qhull, numpy's file writers);
 # jsonschema for the output schemas, PyYAML for CITATION.cff.
+# safetensors, gguf, tokenizers and sentencepiece write the model-format fixtures the tests read back.
+PY_TEST_PACKAGES := numpy scipy pytest gmpy2 jsonschema PyYAML safetensors gguf tokenizers sentencepiece threadpoolctl
 pydeps:
-	@$(PYTHON) -c 'import numpy, scipy, pytest, gmpy2, jsonschema, yaml' 2>/dev/null || \
-	  $(PYTHON) -m pip install -q numpy scipy pytest gmpy2 jsonschema PyYAML 2>/dev/null || \
+	@$(PYTHON) -c 'import numpy, scipy, pytest, gmpy2, jsonschema, yaml, safetensors, gguf, tokenizers, sentencepiece, threadpoolctl' \
+	  2>/dev/null || $(PYTHON) -m pip install -q $(PY_TEST_PACKAGES) 2>/dev/null || \
 	  { $(SUDO) apt-get install -y -qq python3-numpy python3-scipy python3-pytest python3-gmpy2 python3-jsonschema python3-yaml >/dev/null; }
 
 build: deps
