@@ -86,7 +86,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        // Tests (Swift Testing).
+        // Tests (Swift Testing). PythonFixtures runs the Python snippets that write fixtures with the real libraries.
+        .target(name: "PythonFixtures", path: "Tests/PythonFixtures"),
         .testTarget(
             name: "SystemLibraryTests",
             dependencies: ["CGMP", "CFLINT", "CQhull", "CGLPK", "CBLAS", "BLASRuntime", "CZlib"]),
@@ -94,14 +95,16 @@ let package = Package(
         .testTarget(name: "RegionCountingTests", dependencies: ["RegionCounting", "ExactArithmetic"]),
         .testTarget(name: "LinearProgrammingTests", dependencies: ["LinearProgramming"]),
         .testTarget(name: "ConvexHullsTests", dependencies: ["ConvexHulls"]),
-        .testTarget(name: "LayerFormatsTests", dependencies: ["LayerFormats"]),
+        .testTarget(name: "LayerFormatsTests", dependencies: ["PythonFixtures", "LayerFormats"]),
         .testTarget(name: "UnargmaxableTests", dependencies: ["Unargmaxable", "ConvexHulls", "LayerFormats"]),
-        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "LayerFormats"]),
-        .testTarget(name: "VocabulariesTests", dependencies: ["Vocabularies"]),
-        .testTarget(name: "OutputHeadsTests", dependencies: ["OutputHeads", "ModelFormats", "LayerFormats"]),
-        .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["PythonFixtures", "ModelFormats", "LayerFormats"]),
+        .testTarget(name: "VocabulariesTests", dependencies: ["PythonFixtures", "Vocabularies"]),
         .testTarget(
-            name: "LayerStudiesTests", dependencies: ["LayerStudies", "Unargmaxable", "LayerFormats", "ConvexHulls"]),
+            name: "OutputHeadsTests", dependencies: ["PythonFixtures", "OutputHeads", "ModelFormats", "LayerFormats"]),
+        .testTarget(name: "ModelHubTests", dependencies: ["PythonFixtures", "ModelHub"]),
+        .testTarget(
+            name: "LayerStudiesTests",
+            dependencies: ["PythonFixtures", "LayerStudies", "Unargmaxable", "LayerFormats", "ConvexHulls"]),
         .testTarget(
             name: "ClassGeometryTests",
             dependencies: ["ClassGeometry", "Unargmaxable", "ConvexHulls", "BraidArrangements", "ExactArithmetic"]),

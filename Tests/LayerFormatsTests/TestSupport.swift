@@ -1,4 +1,5 @@
 import Foundation
+import PythonFixtures
 import Testing
 @testable import LayerFormats
 
@@ -24,21 +25,7 @@ func withTemporaryDirectory<Result>(
 /// read back BY numpy) are the real test of a reader and a writer.
 @discardableResult
 func python(_ code: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import numpy as np\n" + code]
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NSError(
-            domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: errorText])
-    }
-    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    try runPython(code, prelude: "import numpy as np\n")
 }
 
 /// The kind of `LayerFormatError` that loading `path` throws (nil if it loads), checking on the

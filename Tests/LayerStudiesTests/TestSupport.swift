@@ -1,4 +1,5 @@
 import Foundation
+import PythonFixtures
 import Testing
 
 /// Runs `body` in a fresh directory under the temporary directory and removes it afterwards,
@@ -21,21 +22,7 @@ func withTemporaryDirectory<Result>(
 /// Runs a Python snippet with numpy (imported as np, json imported) and returns its standard output.
 @discardableResult
 func python(_ code: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import json\nimport numpy as np\n" + code]
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NSError(
-            domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: errorText])
-    }
-    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    try runPython(code, prelude: "import json\nimport numpy as np\n")
 }
 
 /// Lines "name v1 v2 …" printed by Python (`repr` of floats is their shortest round-trip form,

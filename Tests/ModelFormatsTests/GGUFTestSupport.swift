@@ -1,4 +1,5 @@
 import Foundation
+import PythonFixtures
 import Testing
 @testable import ModelFormats
 
@@ -13,24 +14,7 @@ func ggufTemporaryDirectory() throws -> String {
 /// Fixtures written BY gguf-py and values dequantised BY gguf-py are the reference.
 @discardableResult
 func ggufPython(_ code: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import numpy as np\nimport gguf\n" + code]
-    var environment = ProcessInfo.processInfo.environment
-    environment["PYTHONDONTWRITEBYTECODE"] = "1"
-    process.environment = environment
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NSError(
-            domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: errorText])
-    }
-    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    try runPython(code, prelude: "import numpy as np\nimport gguf\n")
 }
 
 /// Little-endian float32 values from a raw file (numpy's `astype('<f4').tofile`).

@@ -1,4 +1,5 @@
 import Foundation
+import PythonFixtures
 import Testing
 
 @testable import ModelFormats
@@ -187,22 +188,7 @@ let torchPrelude = #"""
 /// Runs `code` after the prelude with `D` set to `directory`; returns standard output.
 @discardableResult
 func torchPython(_ code: String, in directory: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    let setup = "D = \(pythonString(directory))\n"
-    process.arguments = ["python3", "-c", torchPrelude + "\n" + setup + code]
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NSError(
-            domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: errorText])
-    }
-    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    try runPython("D = \(pythonString(directory))\n" + code, prelude: torchPrelude + "\n")
 }
 
 func pythonString(_ text: String) -> String {

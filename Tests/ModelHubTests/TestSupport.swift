@@ -1,4 +1,5 @@
 import Foundation
+import PythonFixtures
 
 @testable import ModelHub
 
@@ -23,22 +24,9 @@ func withServer<T>(root: String, _ body: (HubServer) throws -> T) throws -> T {
 /// Runs Python (numpy as np, safetensors' writer as save_file, json, os) and returns its output.
 @discardableResult
 func python(_ code: String, _ arguments: [String] = []) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    let prelude = "import json, os, sys\nimport numpy as np\nfrom safetensors.numpy import save_file\n"
-    process.arguments = ["python3", "-c", prelude + code] + arguments
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NSError(
-            domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: errorText])
-    }
-    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    try runPython(
+        code, prelude: "import json, os, sys\nimport numpy as np\nfrom safetensors.numpy import save_file\n",
+        arguments: arguments)
 }
 
 /// Writes the repository `root/{repo}` at `fixtureCommit`: config.json, a ~25 KB tokenizer.json and

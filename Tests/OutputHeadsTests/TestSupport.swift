@@ -1,4 +1,5 @@
 import Foundation
+import PythonFixtures
 
 /// Runs `body` with a fresh temporary directory that is removed afterwards, even when it throws.
 func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
@@ -12,22 +13,8 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
 /// its standard output: fixtures written by the real libraries.
 @discardableResult
 func python(_ code: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    let prelude = "import json, os\nimport numpy as np\nfrom safetensors.numpy import save_file\n"
-    process.arguments = ["python3", "-c", prelude + code]
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NSError(
-            domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: errorText])
-    }
-    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    try runPython(
+        code, prelude: "import json, os\nimport numpy as np\nfrom safetensors.numpy import save_file\n")
 }
 
 /// Writes `config.json` with these fields.

@@ -1,4 +1,5 @@
 import Foundation
+import PythonFixtures
 import Testing
 
 @testable import Vocabularies
@@ -18,21 +19,7 @@ func removeDirectory(_ path: String) {
 /// (`tokenizers`, `sentencepiece`, PyYAML) and their own reading of them are the test of the readers.
 @discardableResult
 func python(_ code: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import json, sys\n" + code]
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NSError(
-            domain: "python", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: errorText])
-    }
-    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    try runPython(code, prelude: "import json, sys\n")
 }
 
 /// A Python snippet's output, printed with `json.dumps`, decoded.
