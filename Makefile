@@ -97,7 +97,7 @@ test: lint build pydeps
 
 # Notebooks/: execute every notebook in quick mode (UNARGMAX_QUICK=1, copies in a temp dir, any cell
 # error fails), then check the committed copies were executed, in full mode, against this `unargmax`.
-# The debug binary `make build` made is fast enough for quick mode (~30 s for all five on 2 cores).
+# The debug binary `make build` made is fast enough for quick mode (~35 s for all six on 2 cores).
 .PHONY: notebooks notebooks-check
 NOTEBOOK_UNARGMAX ?= $(CURDIR)/.build/debug/unargmax
 notebooks-check: build
