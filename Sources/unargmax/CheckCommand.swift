@@ -241,6 +241,7 @@ struct CheckCommand: ParsableCommand {
                 path: journal, header: RunJournal.header(digest: digest, options: recorded, shard: shardValue),
                 classes: softmax.classes)
             defer { file.close() }
+            try RunJournal.verify(completed, layer: softmax, domain: options.domain, threads: threads, path: journal)
             report = try UnargmaxableDetector.detect(
                 softmax, options: options, chunkSize: journalChunk, completed: completed,
                 progress: { bar.update($0) }, chunkFinished: { try file.append($0) })

@@ -139,6 +139,18 @@ struct MergeCommand: ParsableCommand {
             for (a, b) in zip(certificates, certificates.dropFirst()) where a.index == b.index {
                 throw CommandFailure("class \(a.index) has a certificate in two of the --certificates-in files")
             }
+            let decided = classes.compactMap { entry -> Int? in
+                entry["verdict"]?.stringValue == Verdict.undecided.rawValue ? nil : entry["index"]?.intValue
+            }
+            if decided != certificates.map(\.index) {
+                let held = Set(certificates.map(\.index)), wanted = Set(decided)
+                let example =
+                    decided.first { !held.contains($0) } ?? certificates.first { !wanted.contains($0.index) }?.index
+                throw CommandFailure(
+                    "the --certificates-in files hold \(certificates.count) certificates for \(decided.count) decided "
+                        + "classes of the shards (class \(example ?? -1) differs); give the shards' own certificate files"
+                )
+            }
             guard let classCount = first.root["layer"]?["classes"]?.intValue,
                 let dimension = first.root["layer"]?["dimension"]?.intValue
             else { throw CommandFailure("\(first.path): the layer has no classes or dimension") }

@@ -83,6 +83,38 @@ struct RunJournal {
         return (journal, results)
     }
 
+    /// Re-checks the certificates of journaled results before they enter a report (every verdict stays
+    /// certified even if the journal was damaged or edited): witnesses with rigorous floating-point
+    /// bounds, then exactly where that is inconclusive; multipliers exactly.
+    static func verify(
+        _ results: [ClassResult], layer: SoftmaxLayer, domain: InputDomain, threads: Int, path: String
+    ) throws {
+        func expected(_ r: ClassResult) -> CertificateVerifier.Outcome? {
+            switch r.verdict {
+            case .argmaxable: return .provesArgmaxable
+            case .unargmaxable: return .provesUnargmaxable
+            case .undecided: return nil
+            }
+        }
+        let decided = results.filter { expected($0) != nil }
+        for r in decided where r.certificate == nil {
+            throw CommandFailure("\(path): class \(r.index) is \(r.verdict.rawValue) without a certificate")
+        }
+        let entries = decided.map { (index: $0.index, certificate: $0.certificate!) }
+        let outcomes = CertificateVerifier(layer: layer, domain: domain).check(entries, threads: threads)
+        let exact = CertificateVerifier(layer: layer, domain: domain, exactWitnesses: true)
+        for (r, outcome) in zip(decided, outcomes) where outcome != expected(r) {
+            let second = exact.check(class: r.index, r.certificate!)
+            guard second == expected(r) else {
+                var why = "it proves the opposite"
+                if case .invalid(let reason) = second { why = reason }
+                throw CommandFailure(
+                    "\(path): class \(r.index): the journaled certificate does not prove \(r.verdict.rawValue) "
+                        + "(\(why)); give a new journal file")
+            }
+        }
+    }
+
     /// Appends one decided chunk durably (one write, then fsync).
     mutating func append(_ results: [ClassResult]) throws {
         var text = ""

@@ -174,6 +174,18 @@ def test_journal_of_other_options_or_layer_is_refused(unargmax, tmp_path, layer)
     code, _, err = unargmax("check", other, "--classes", "0-99", "--journal", journal, check=False)
     assert code != 0 and "another layer" in err
     assert journal.read_bytes() == before
+    # A damaged journal is refused: every journaled verdict is re-verified before it enters a report.
+    lines = before.decode().split("\n")
+    for k, line in enumerate(lines[1:], 1):
+        entry = json.loads(line) if line else {}
+        if "witness" in (entry.get("certificate") or {}):
+            entry["certificate"]["witness"] = [0.0] * len(entry["certificate"]["witness"])
+            lines[k] = json.dumps(entry)
+            break
+    damaged = tmp_path / "damaged.journal"
+    damaged.write_text("\n".join(lines))
+    code, _, err = unargmax("check", layer, "--classes", "0-99", "--journal", damaged, check=False)
+    assert code != 0 and f"class {entry['index']}" in err and "does not prove argmaxable" in err, err
     # A journal cut inside a chunk (a kill mid-write) loses only that chunk.
     journal.write_bytes(before[: len(before) - 40])
     _, out, _ = unargmax("check", layer, "--classes", "0-99", "--journal", journal, "--quiet", "--format", "json")
