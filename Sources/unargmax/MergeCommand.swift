@@ -119,6 +119,13 @@ struct MergeCommand: ParsableCommand {
         ])
         let rendered = merged.rendered()
 
+        // Both outputs or neither: refuse a destination in a missing directory before writing anything.
+        for path in [output, certificatesOut].compactMap({ $0 }) {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+            else { throw CommandFailure("\(path): the directory \(directory) does not exist") }
+        }
         var certificates: [(index: Int, certificate: Certificate)] = []
         if let certificatesOut {
             guard certificatesIn.count == parts.count else {
