@@ -21,16 +21,29 @@ enum CertificateArchive {
 
     /// Writes the certificates of every decided class of `report`, atomically.
     static func write(_ report: ArgmaxabilityReport, to path: String) throws {
+        try write(
+            report.results.compactMap { r in
+                guard r.verdict != .undecided, let certificate = r.certificate else { return nil }
+                return (r.index, certificate)
+            }, domain: report.domain, bias: report.hasBias, classes: report.classes, dimension: report.dimension,
+            to: path)
+    }
+
+    /// Writes these certificates (ascending by class), atomically.
+    static func write(
+        _ entries: [(index: Int, certificate: Certificate)], domain: InputDomain, bias: Bool, classes: Int,
+        dimension d: Int, to path: String
+    ) throws {
         var witnessClasses: [Int] = [], witnessRows: [[Double]] = []
         var multiplierClasses: [Int] = [], offsets = [0], indices: [Int] = [], weights: [Double] = []
         var exactText: [UInt8] = []
-        for result in report.results where result.verdict != .undecided {
-            switch result.certificate {
-            case .witness(let x)?:
-                witnessClasses.append(result.index)
+        for (index, certificate) in entries {
+            switch certificate {
+            case .witness(let x):
+                witnessClasses.append(index)
                 witnessRows.append(x)
-            case .multipliers(let i, let w, let exact)?:
-                multiplierClasses.append(result.index)
+            case .multipliers(let i, let w, let exact):
+                multiplierClasses.append(index)
                 indices += i
                 weights += w
                 offsets.append(indices.count)
@@ -38,14 +51,12 @@ enum CertificateArchive {
                     if let exact, k < exact.count { exactText += Array(exact[k].utf8) }
                     exactText.append(UInt8(ascii: "\n"))
                 }
-            case nil: continue
             }
         }
-        let d = report.dimension
         let meta: JSONValue = .object([
             ("schema", .string(schema)), ("generator", .string("unargmax \(Unargmax.version)")),
-            ("domain", ReportRendering.domain(report.domain)), ("bias", .bool(report.hasBias)),
-            ("classes", .int(report.classes)), ("dimension", .int(d)),
+            ("domain", ReportRendering.domain(domain)), ("bias", .bool(bias)),
+            ("classes", .int(classes)), ("dimension", .int(d)),
         ])
         // The witness matrix is produced in blocks of rows, never gathered into one array.
         let rows = witnessRows

@@ -22,6 +22,13 @@ struct CheckCommand: ParsableCommand {
               unargmax check layer.npz                              # box |x_j| ≤ 100, as in the paper
               unargmax check layer.npz --unbounded --format json --output report.json
               unargmax check layer.npz --certificates proof.json --exact-arithmetic
+              unargmax check layer.npz --shard 0/3 --format json --output shard-0.json --journal shard-0.journal
+
+            With --shard i/N the run decides the classes c with c mod N = i (every class still competes); \
+            `unargmax merge` combines the N shard reports into the report of one unsharded run. With --journal \
+            FILE each decided chunk of classes is appended to FILE and synced; the same command run again with \
+            the same journal skips the classes it holds, so a killed run resumes where it stopped. See \
+            Documentation/Scale.md.
             """
     )
 
@@ -103,6 +110,24 @@ struct CheckCommand: ParsableCommand {
             """)
     var certificates: String?
 
+    @Option(
+        help: """
+            Decide only shard i of N (0-based): the classes c with c mod N = i, intersected with the token \
+            filters when given. Combine the shards' JSON reports with `unargmax merge`.
+            """)
+    var shard: String?
+
+    @Option(
+        help: """
+            Append each decided chunk of classes (results and certificates) to this journal, synced to disk; \
+            rerunning the same command with the same journal skips the classes it holds. A journal of another \
+            layer or other options is refused.
+            """)
+    var journal: String?
+
+    @Option(help: "With --journal: classes decided between two journal writes.")
+    var journalChunk = UnargmaxableDetector.defaultChunkSize
+
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
@@ -122,6 +147,29 @@ struct CheckCommand: ParsableCommand {
         if let box, !(box > 0 && box.isFinite) { throw ValidationError("--box needs a positive radius.") }
         guard patience >= 0 else { throw ValidationError("--patience cannot be negative.") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
+        guard journalChunk >= 1 else { throw ValidationError("--journal-chunk must be at least 1.") }
+        _ = try shardSpec()
+    }
+
+    /// The shard asked for with --shard i/N, or nil.
+    func shardSpec() throws -> (index: Int, count: Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1,
+            (0..<count).contains(index)
+        else { throw ValidationError("--shard needs i/N with 0 ≤ i < N, e.g. 0/4 (got '\(shard)').") }
+        return (index, count)
+    }
+
+    /// The options that decide a report's content, as recorded in JSON reports and journals (merged and
+    /// resumed runs must agree on them).
+    func recordedOptions(domain: InputDomain, filters: [TokenFilter]) -> JSONValue {
+        .object([
+            ("domain", ReportRendering.domain(domain)), ("approx", .string(approx.rawValue)),
+            ("exact", .string(exact.rawValue)), ("patience", .int(patience)),
+            ("exact_arithmetic", .bool(exactArithmetic)), ("ignore_bias", .bool(ignoreBias)),
+            ("filters", .array(filters.map { .string($0.description) })), ("interiority", .bool(interiority)),
+        ])
     }
 
     var options: DetectorOptions {
@@ -169,6 +217,10 @@ struct CheckCommand: ParsableCommand {
         if !filters.isEmpty {
             options.classes = try selectedClasses(filters, classCount: softmax.classes, vocabulary: model.vocabulary)
         }
+        let shard = try shardSpec()
+        if let shard {
+            options.classes = (options.classes ?? Array(0..<softmax.classes)).filter { $0 % shard.count == shard.index }
+        }
         if interiority {
             // Each measured class costs LPs over every class: refuse what would run for days.
             let measured = options.classes?.count ?? softmax.classes
@@ -178,8 +230,28 @@ struct CheckCommand: ParsableCommand {
                         + "choose fewer with --classes, --classes-file or --script")
             }
         }
+        let digest = softmax.digest
+        let recorded = recordedOptions(domain: options.domain, filters: filters)
         let bar = ProgressBar(enabled: !quiet)
-        let report = UnargmaxableDetector.detect(softmax, options: options) { bar.update($0) }
+        let report: ArgmaxabilityReport
+        if let journal {
+            let shardValue: JSONValue =
+                shard.map { .object([("index", .int($0.index)), ("count", .int($0.count))]) } ?? .null
+            var (file, completed) = try RunJournal.open(
+                path: journal, header: RunJournal.header(digest: digest, options: recorded, shard: shardValue),
+                classes: softmax.classes)
+            defer { file.close() }
+            try RunJournal.verify(completed, layer: softmax, domain: options.domain, threads: threads, path: journal)
+            report = try UnargmaxableDetector.detect(
+                softmax, options: options, chunkSize: journalChunk, completed: completed,
+                progress: { bar.update($0) }, chunkFinished: { try file.append($0) })
+        } else if options.classes?.isEmpty == true {
+            // A shard with no classes (N > |C|, or filters leaving none in it): nothing to run.
+            report = UnargmaxableDetector.detect(
+                softmax, options: options, chunkSize: 1, completed: [], chunkFinished: { _ in })
+        } else {
+            report = UnargmaxableDetector.detect(softmax, options: options) { bar.update($0) }
+        }
         var depths: [Int: ClassInteriority]? = nil
         if interiority {
             var depthOptions = InteriorityOptions()
@@ -193,10 +265,12 @@ struct CheckCommand: ParsableCommand {
         switch format {
         case .json:
             rendered = ReportRendering.json(
-                report, layerPath: layer, model: model, filters: filters.map(\.description), interiority: depths)
+                report, layerPath: layer, model: model, filters: filters.map(\.description), interiority: depths,
+                digest: digest, options: recorded, shard: shard)
         case .csv: rendered = ReportRendering.csv(report, vocabulary: model.vocabulary, interiority: depths)
         case .text:
-            var text = ReportRendering.text(report, layerPath: layer, model: model, filters: filters.map(\.description))
+            let described = filters.map(\.description) + (shard.map { ["shard \($0.index)/\($0.count)"] } ?? [])
+            var text = ReportRendering.text(report, layerPath: layer, model: model, filters: described)
             if let depths {
                 let measures = report.results.compactMap { depths[$0.index] }
                 text += "\n" + ReportRendering.interiorityTable(measures, vocabulary: model.vocabulary)

@@ -32,7 +32,8 @@ enum ReportRendering {
 
     static func json(
         _ report: ArgmaxabilityReport, layerPath: String, model: ModelHead? = nil, filters: [String] = [],
-        interiority: [Int: ClassInteriority]? = nil
+        interiority: [Int: ClassInteriority]? = nil, digest: String? = nil, options: JSONValue? = nil,
+        shard: (index: Int, count: Int)? = nil
     ) -> String {
         let vocabulary = model?.vocabulary
         let classes: [JSONValue] = report.results.map { r in
@@ -52,6 +53,7 @@ enum ReportRendering {
             ("path", .string(layerPath)), ("classes", .int(report.classes)),
             ("dimension", .int(report.dimension)), ("bias", .bool(report.hasBias)),
         ]
+        if let digest { layer.append(("digest", .string(digest))) }
         if let model, let weightName = model.weightName {
             layer.append(("weights_tensor", .string(weightName)))
             layer.append(("bias_tensor", model.biasName.map(JSONValue.string) ?? .null))
@@ -64,23 +66,34 @@ enum ReportRendering {
         if let model, !model.warnings.isEmpty {
             layer.append(("warnings", .array(model.warnings.map(JSONValue.string))))
         }
-        let value: JSONValue = .object([
+        var top: [(String, JSONValue)] = [
             ("schema", "unargmaxable.report/1"),
             ("generator", .string("unargmax \(Unargmax.version)")),
             ("layer", .object(layer)),
             ("domain", domain(report.domain)),
+        ]
+        if let options { top.append(("options", options)) }
+        if let shard { top.append(("shard", .object([("index", .int(shard.index)), ("count", .int(shard.count))]))) }
+        top += [
             (
                 "summary",
-                .object([
-                    ("argmaxable", .int(report.count(.argmaxable))),
-                    ("unargmaxable", .int(report.count(.unargmaxable))),
-                    ("undecided", .int(report.count(.undecided))), ("decided_classes", .int(report.results.count)),
-                    ("filters", .array(filters.map(JSONValue.string))), ("seconds", .number(report.seconds)),
-                ])
+                summary(classes, filters: .array(filters.map(JSONValue.string)), seconds: report.seconds)
             ),
             ("classes", .array(classes)),
+        ]
+        return JSONValue.object(top).rendered()
+    }
+
+    /// A report's summary, counted from its class entries (also used by `unargmax merge`).
+    static func summary(_ classes: [JSONValue], filters: JSONValue, seconds: Double) -> JSONValue {
+        func count(_ verdict: Verdict) -> Int {
+            classes.reduce(0) { $0 + ($1["verdict"]?.stringValue == verdict.rawValue ? 1 : 0) }
+        }
+        return .object([
+            ("argmaxable", .int(count(.argmaxable))), ("unargmaxable", .int(count(.unargmaxable))),
+            ("undecided", .int(count(.undecided))), ("decided_classes", .int(classes.count)), ("filters", filters),
+            ("seconds", .number(seconds)),
         ])
-        return value.rendered()
     }
 
     static func csv(
@@ -144,22 +157,32 @@ enum ReportRendering {
     }
 
     static func certificates(_ report: ArgmaxabilityReport) -> String {
-        let entries: [JSONValue] = report.results.compactMap { r in
-            guard r.verdict != .undecided, let certificate = r.certificate else { return nil }
+        certificates(
+            report.results.compactMap { r in
+                guard r.verdict != .undecided, let certificate = r.certificate else { return nil }
+                return (r.index, certificate)
+            }, domain: report.domain, bias: report.hasBias)
+    }
+
+    /// The certificates file of these entries (ascending by class).
+    static func certificates(
+        _ entries: [(index: Int, certificate: Certificate)], domain inputs: InputDomain, bias: Bool
+    ) -> String {
+        let entries: [JSONValue] = entries.map { index, certificate in
             switch certificate {
             case .witness(let x):
-                return .object([("index", .int(r.index)), ("witness", .numbers(x))])
+                return .object([("index", .int(index)), ("witness", .numbers(x))])
             case let .multipliers(indices, weights, exact):
                 var members: [(String, JSONValue)] = [("indices", .ints(indices)), ("weights", .numbers(weights))]
                 if let exact { members.append(("exact", .array(exact.map(JSONValue.string)))) }
-                return .object([("index", .int(r.index)), ("multipliers", .object(members))])
+                return .object([("index", .int(index)), ("multipliers", .object(members))])
             }
         }
         return JSONValue.object([
             ("schema", "unargmaxable.certificates/1"),
             ("generator", .string("unargmax \(Unargmax.version)")),
-            ("domain", domain(report.domain)),
-            ("bias", .bool(report.hasBias)),
+            ("domain", domain(inputs)),
+            ("bias", .bool(bias)),
             ("classes", .array(entries)),
         ]).rendered()
     }

@@ -17,6 +17,7 @@ struct Unargmax: ParsableCommand {
             HullCommand.self,
             RandomCommand.self,
             CheckCommand.self,
+            MergeCommand.self,
             RegionsCommand.self,
             DepthCommand.self,
             SigmoidCommand.self,
