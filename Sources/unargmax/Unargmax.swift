@@ -12,22 +12,23 @@ struct Unargmax: ParsableCommand {
         abstract: "Find the classes a low-rank softmax layer can never predict, and count the rankings it can.",
         version: Unargmax.version,
         subcommands: [
-            CountCommand.self,
-            RankingsCommand.self,
-            HullCommand.self,
-            RandomCommand.self,
+            // Checking models and layers, then what a class can still do, then counting, then studies.
             CheckCommand.self,
-            MergeCommand.self,
-            RegionsCommand.self,
-            DepthCommand.self,
-            SigmoidCommand.self,
             InspectCommand.self,
             VerifyCommand.self,
-            PreventCommand.self,
-            BenchCommand.self,
+            MergeCommand.self,
+            DepthCommand.self,
+            SigmoidCommand.self,
+            HullCommand.self,
+            RegionsCommand.self,
+            RankingsCommand.self,
+            CountCommand.self,
             RangeCommand.self,
             RepairCommand.self,
             SweepCommand.self,
+            RandomCommand.self,
+            PreventCommand.self,
+            BenchCommand.self,
         ]
     )
 }
