@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "Vocabularies", targets: ["Vocabularies"]),
         .library(name: "OutputHeads", targets: ["OutputHeads"]),
         .library(name: "ModelHub", targets: ["ModelHub"]),
+        .library(name: "Checksums", targets: ["Checksums"]),
         .library(name: "LayerStudies", targets: ["LayerStudies"]),
         .library(name: "ClassGeometry", targets: ["ClassGeometry"]),
         .library(name: "RankDepth", targets: ["RankDepth"]),
@@ -59,12 +60,14 @@ let package = Package(
         // A model file or Hugging Face folder → its output layer, bias and vocabulary, with the reasons.
         .target(name: "OutputHeads", dependencies: ["ModelFormats", "Vocabularies", "LayerFormats"]),
         // A Hub model id → a local folder: the Hugging Face cache, else only the head's bytes over HTTPS.
-        .target(name: "ModelHub", dependencies: []),
+        .target(name: "ModelHub", dependencies: ["Checksums"]),
+        // SHA-256 without dependencies (no CryptoKit on Linux): layer digests and verified downloads.
+        .target(name: "Checksums"),
         .target(
             name: "Unargmaxable",
             dependencies: [
                 "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
-                "BLASRuntime",
+                "BLASRuntime", "Checksums",
             ]),
         // Research instruments: activation ranges, repairing layers, resumable sweeps.
         .target(
@@ -96,12 +99,13 @@ let package = Package(
         .testTarget(name: "LinearProgrammingTests", dependencies: ["LinearProgramming"]),
         .testTarget(name: "ConvexHullsTests", dependencies: ["ConvexHulls"]),
         .testTarget(name: "LayerFormatsTests", dependencies: ["PythonFixtures", "LayerFormats"]),
-        .testTarget(name: "UnargmaxableTests", dependencies: ["Unargmaxable", "ConvexHulls", "LayerFormats"]),
+        .testTarget(
+            name: "UnargmaxableTests", dependencies: ["Unargmaxable", "ConvexHulls", "LayerFormats", "Checksums"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["PythonFixtures", "ModelFormats", "LayerFormats"]),
         .testTarget(name: "VocabulariesTests", dependencies: ["PythonFixtures", "Vocabularies"]),
         .testTarget(
             name: "OutputHeadsTests", dependencies: ["PythonFixtures", "OutputHeads", "ModelFormats", "LayerFormats"]),
-        .testTarget(name: "ModelHubTests", dependencies: ["PythonFixtures", "ModelHub"]),
+        .testTarget(name: "ModelHubTests", dependencies: ["PythonFixtures", "ModelHub", "Checksums"]),
         .testTarget(
             name: "LayerStudiesTests",
             dependencies: ["PythonFixtures", "LayerStudies", "Unargmaxable", "LayerFormats", "ConvexHulls"]),

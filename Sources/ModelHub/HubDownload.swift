@@ -1,3 +1,4 @@
+import Checksums
 import Foundation
 
 /// One online resolution: the state of a `HubClient.resolve` call that goes to the network.
