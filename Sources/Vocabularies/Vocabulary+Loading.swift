@@ -56,8 +56,11 @@ extension Vocabulary {
 
     /// The file names `load(path:)` looks for, in this order, when given a directory.
     public static let knownFileNames = [
-        "tokenizer.json", "tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "source.spm", "vocab.json",
-        "vocab.txt", "vocab.yml",
+        // Ids must be the model's class ids: the full tokenizer first, then the id maps (Marian's
+        // vocab.json, not its source.spm), SentencePiece models whose ids are the model's, and last
+        // files whose ids may be offset from the model's (fairseq's sentencepiece.bpe.model).
+        "tokenizer.json", "vocab.json", "tokenizer.model", "spiece.model", "target.spm", "vocab.txt", "vocab.yml",
+        "sentencepiece.bpe.model", "source.spm",
     ]
 
     /// Reads a Hugging Face `tokenizer.json`: `model.vocab` (an object token → id for BPE, WordPiece and

@@ -177,3 +177,22 @@ struct ModelHeadTests {
         }
     }
 }
+
+@Suite("Which vocabulary names the classes")
+struct VocabularyChoiceTests {
+    @Test("Marian-style folders: the id map vocab.json, not the source-side SentencePiece model")
+    func marianFolder() throws {
+        try withTemporaryDirectory { dir in
+            try python(
+                """
+                save_file({'model.shared.weight': np.ones((3, 2), np.float32)}, '\(dir)/model.safetensors')
+                json.dump({'<pad>': 0, '▁hello': 1, '▁мир': 2}, open('\(dir)/vocab.json', 'w'))
+                open('\(dir)/source.spm', 'wb').write(b'not the output vocabulary')
+                """)
+            let found = try ModelHead.load(path: dir)
+            #expect(found.vocabulary?.tokens == ["<pad>", "▁hello", "▁мир"])
+            #expect(found.vocabulary?.source.hasSuffix("vocab.json") == true)
+            #expect(found.warnings.isEmpty)
+        }
+    }
+}
