@@ -115,7 +115,8 @@ let package = Package(
         .testTarget(
             name: "BraidArrangementsTests", dependencies: ["BraidArrangements", "RegionCounting", "ExactArithmetic"]),
         .testTarget(
-            name: "RankDepthTests", dependencies: ["RankDepth", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
+            name: "RankDepthTests",
+            dependencies: ["RankDepth", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
         .testTarget(
             name: "SigmoidLayersTests",
             dependencies: ["SigmoidLayers", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),

@@ -21,6 +21,7 @@ public enum QhullBudget {
         let limit =
             maximumPoints[dimension].map { "at most \($0) points in \(dimension) dimensions" } ?? "dimensions up to 9"
         return
-            "Qhull's cost grows roughly like C^⌊D/2⌋ (here C = \(points), D = \(dimension)) and may not finish; the default budget is \(limit). Pass --force to run it anyway, or use `unargmax check`."
+            "Qhull's cost grows roughly like C^⌊D/2⌋ (here C = \(points), D = \(dimension)) and may not finish; "
+            + "the default budget is \(limit). Pass --force to run it anyway, or use `unargmax check`."
     }
 }

@@ -71,7 +71,8 @@ public struct LayerArrays: Sendable {
         throw LayerFormatError(
             archive.file.path,
             .missingArray(
-                "expected 'W' (classes × features) with optional 'b', or 'decoder_Wemb' (features × classes); found \(names)"
+                "expected 'W' (classes × features) with optional 'b', "
+                    + "or 'decoder_Wemb' (features × classes); found \(names)"
             ))
     }
 

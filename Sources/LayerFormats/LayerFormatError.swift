@@ -60,7 +60,8 @@ public struct LayerFormatError: Error, CustomStringConvertible, Equatable, Senda
         case .wrongDimensions(let expected, let shape):
             let what = expected == 2 ? "a 2-D array (classes × features)" : "a 1-D array"
             problem =
-                "has the wrong number of dimensions: expected \(what), got shape (\(shape.map(String.init).joined(separator: ", ")))"
+                "has the wrong number of dimensions: expected \(what), "
+                + "got shape (\(shape.map(String.init).joined(separator: ", ")))"
         case .wrongShape(let why): problem = "has the wrong shape: \(why)"
         case .nonFinite(let row, let column):
             problem = "contains NaN or Inf in the weights (first at class \(row), feature \(column))"

@@ -103,7 +103,8 @@ extension NPZArchive {
                 let flags: UInt16 = name.allSatisfy { $0 < 0x80 } ? 0 : 0x800  // bit 11: the name is UTF-8
                 let version: UInt16 = zip64 ? 45 : 20
 
-                // Local header; padding so that the .npy (whose own header is a multiple of 64) starts on a 64-byte boundary.
+                // Local header; padding so that the .npy (whose own header is a multiple of 64)
+                // starts on a 64-byte boundary.
                 let zip64Local: [UInt8] = zip64 ? le16(1) + le16(16) + le64(size) + le64(size) : []
                 let unpadded = offset + 30 + name.count + zip64Local.count + 4
                 let padding = (64 - unpadded % 64) % 64

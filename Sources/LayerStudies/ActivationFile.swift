@@ -78,7 +78,8 @@ public struct ActivationFile: Sendable {
                 if case .unsupportedCompression = error.kind {
                     throw StudyError(
                         label,
-                        "is compressed (np.savez_compressed); activations are streamed from the mapped file, so store them uncompressed (np.savez or np.save)"
+                        "is compressed (np.savez_compressed); activations are streamed from the mapped file, "
+                            + "so store them uncompressed (np.savez or np.save)"
                     )
                 }
                 throw StudyError(label, Self.sentence(error, path: label))
@@ -199,7 +200,8 @@ public struct ActivationFile: Sendable {
         if names.contains("activations") { return "activations" }
         throw StudyError(
             archive.file.path,
-            "holds several arrays (\(names.joined(separator: ", "))); name the activations with --array, or call the array 'activations'"
+            "holds several arrays (\(names.joined(separator: ", "))); "
+                + "name the activations with --array, or call the array 'activations'"
         )
     }
 
@@ -210,7 +212,8 @@ public struct ActivationFile: Sendable {
         if matrices.contains("activations") { return "activations" }
         throw StudyError(
             file.path,
-            "holds \(matrices.count) 2-D tensors (\(matrices.joined(separator: ", "))); name the activations with --array"
+            "holds \(matrices.count) 2-D tensors (\(matrices.joined(separator: ", "))); "
+                + "name the activations with --array"
         )
     }
 

@@ -61,7 +61,8 @@ public struct InputRanges: Sendable, Equatable {
             else {
                 throw StudyError(
                     file.label(),
-                    "quantile \(q) of \(n) rows needs \(kLow + kHigh) values per dimension × \(d) dimensions in memory; use a level closer to 1"
+                    "quantile \(q) of \(n) rows needs \(kLow + kHigh) values per dimension × \(d) dimensions "
+                        + "in memory; use a level closer to 1"
                 )
             }
             low = BoundedHeaps(dimensions: d, capacity: kLow, keepSmallest: true)

@@ -112,7 +112,8 @@ public struct RepairResult: Sendable {
 /// Every class is then re-checked, since a raised class can swallow a neighbour, which the next
 /// round raises in turn.
 public enum Repair {
-    /// Repairs `layer` by `options.method`, re-checking with certificates after each round until every class is argmaxable or the rounds run out.
+    /// Repairs `layer` by `options.method`, re-checking with certificates after each round
+    /// until every class is argmaxable or the rounds run out.
     public static func run(_ layer: SoftmaxLayer, options: RepairOptions = RepairOptions()) throws -> RepairResult {
         var detector = options.detector
         detector.exact = .margin

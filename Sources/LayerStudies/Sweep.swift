@@ -378,7 +378,8 @@ final class StateFile {
             guard let firstEnd = text.firstIndex(of: "\n"), String(text[..<firstEnd]) == header else {
                 throw StudyError(
                     path,
-                    "is the state file of a different sweep (or not a sweep state file); its first line must be \(header)"
+                    "is the state file of a different sweep (or not a sweep state file); "
+                        + "its first line must be \(header)"
                 )
             }
             var offset = existing.firstIndex(of: UInt8(ascii: "\n"))! + 1

@@ -78,6 +78,7 @@ private let writeGLPKTextToStandardError: @convention(c) (UnsafeMutableRawPointe
 /// Error hook: GLPK calls it just before `abort()`; say whose bug it is.
 private let explainGLPKAbort: @convention(c) (UnsafeMutableRawPointer?) -> Void = { _ in
     let message =
-        "LinearProgramming: GLPK stopped the process on the error above; LinearProgram should have rejected that input first — please report it.\n"
+        "LinearProgramming: GLPK stopped the process on the error above; "
+        + "LinearProgram should have rejected that input first — please report it.\n"
     _ = message.withCString { write(2, $0, strlen($0)) }
 }

@@ -40,7 +40,8 @@ public enum LinearProgramError: Error, CustomStringConvertible, Equatable, Senda
             return "\(what) has lower bound \(lower) above upper bound \(upper)"
         case .wrongThread:
             return
-                "a LinearProgram was used on a thread other than the one that created it; GLPK keeps its memory per thread, so create, use and release each program on one thread"
+                "a LinearProgram was used on a thread other than the one that created it; "
+                + "GLPK keeps its memory per thread, so create, use and release each program on one thread"
         }
     }
 }

@@ -131,7 +131,8 @@ final class HubDownload {
         let total = fileSizes.values.reduce(0, +)
         let kept = wanted.compactMap { tensors[$0]?.byteRange.count }.reduce(0, +)
         notes.append(
-            "weights: \(wanted.joined(separator: ", ")) (\(kept) of \(total) bytes of \(shards.joined(separator: ", ")))"
+            "weights: \(wanted.joined(separator: ", ")) "
+                + "(\(kept) of \(total) bytes of \(shards.joined(separator: ", ")))"
                 + " fetched by range into \(heads)/model.safetensors, a file of only these tensors")
         return HubResolution(
             folder: heads, commit: commit, fromCache: false, downloadedBytes: downloaded, isHeadOnly: true,

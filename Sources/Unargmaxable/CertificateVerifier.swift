@@ -47,7 +47,8 @@ public struct CertificateVerifier: Sendable {
                 let (bound, runnerUp) = RigorousBounds.witnessLowerBound(layer, class: c, witness: x, domain: domain)
                 guard bound > 0 else {
                     return .invalid(
-                        "class \(c): class \(runnerUp) may score at least as high at the witness (certified margin ≥ \(bound) is not positive)"
+                        "class \(c): class \(runnerUp) may score at least as high at the witness "
+                            + "(certified margin ≥ \(bound) is not positive)"
                     )
                 }
             }
@@ -72,7 +73,8 @@ public struct CertificateVerifier: Sendable {
                     layer, class: c, indices: indices, weights: λ, domain: domain)
             else {
                 return .invalid(
-                    "class \(c): multipliers must be ≥ 0, not all 0, on other classes (and cancel the weights exactly for unbounded inputs)"
+                    "class \(c): multipliers must be ≥ 0, not all 0, on other classes "
+                        + "(and cancel the weights exactly for unbounded inputs)"
                 )
             }
             guard bound.signum <= 0 else {
@@ -228,7 +230,8 @@ public struct CertificateVerifier: Sendable {
                     C == 1 || margin > 0
                         ? .provesArgmaxable
                         : .invalid(
-                            "class \(c): class \(runner[r]) may score at least as high at the witness (certified margin ≥ \(margin) is not positive)"
+                            "class \(c): class \(runner[r]) may score at least as high at the witness "
+                                + "(certified margin ≥ \(margin) is not positive)"
                         ))
             }
             start += rows

@@ -134,7 +134,8 @@ struct BenchCommand: ParsableCommand {
         print(
             String(
                 format:
-                    "check (no bias, U(−1,1)) C= 10000 d=  16           %8.3f s   (%d argmaxable, %d unargmaxable, %d undecided)",
+                    "check (no bias, U(−1,1)) C= 10000 d=  16           %8.3f s   "
+                    + "(%d argmaxable, %d unargmaxable, %d undecided)",
                 smallTime, s.count(.argmaxable), s.count(.unargmaxable), s.count(.undecided)))
     }
 

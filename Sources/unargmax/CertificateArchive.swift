@@ -15,7 +15,9 @@ import Unargmaxable
 /// | `multiplier_offsets` | int64 [m + 1] | class r's multipliers are entries `offsets[r] ..< offsets[r+1]` |
 /// | `multiplier_indices` | int64 [nnz] | the competitor class of each entry |
 /// | `multiplier_weights` | float64 [nnz] | λ of each entry (≥ 0) |
-/// | `multiplier_exact` | uint8 [t] | UTF-8, one line per entry: λ as an exact fraction `p/q`, or an empty line when the class has no exact weights |
+/// | `multiplier_exact` | uint8 [t] | UTF-8, one line per entry: λ as an exact fraction `p/q` (see below) |
+///
+/// In `multiplier_exact`, a class with no exact weights has an empty line instead of `p/q`.
 enum CertificateArchive {
     static let schema = "unargmaxable.certificates/2"
 

@@ -134,7 +134,8 @@ struct CheckCommand: ParsableCommand {
     @Flag(
         help: """
             Add each decided class's depth: a tightened margin bracket, the bias increase and weight scaling that \
-            would make it argmaxable, its Chebyshev ball and (d < 10) its Qhull distance; see Documentation/Interiority.md.
+            would make it argmaxable, its Chebyshev ball and (d < 10) its Qhull distance; \
+            see Documentation/Interiority.md.
             """)
     var interiority = false
 
@@ -189,7 +190,8 @@ struct CheckCommand: ParsableCommand {
         if let script {
             guard let filter = TokenFilter.script(named: script) else {
                 throw ValidationError(
-                    "Unknown script '\(script)'; known: \(UnicodeScript.allCases.map(\.rawValue).joined(separator: ", "))."
+                    "Unknown script '\(script)'; "
+                        + "known: \(UnicodeScript.allCases.map(\.rawValue).joined(separator: ", "))."
                 )
             }
             filters.append(filter)
@@ -209,7 +211,8 @@ struct CheckCommand: ParsableCommand {
             let ranges = try InputRanges.measure(ActivationFile(path: inputRange), quantile: quantile)
             guard ranges.dimension == softmax.dimension else {
                 throw CommandFailure(
-                    "\(inputRange): the activations have d = \(ranges.dimension), the layer has d = \(softmax.dimension)"
+                    "\(inputRange): the activations have d = \(ranges.dimension), "
+                        + "the layer has d = \(softmax.dimension)"
                 )
             }
             options.domain = ranges.domain

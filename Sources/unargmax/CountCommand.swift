@@ -53,7 +53,8 @@ struct CountCommand: ParsableCommand {
             // Cells hold numbers of up to log10(|C|!) digits: 300 × 300 is already ~20 MB of text.
             guard (1...300).contains(maxClasses), (1...300).contains(maxDimension) else {
                 throw ValidationError(
-                    "--max-classes and --max-dim must be between 1 and 300 (for single large shapes use --classes and --dim)."
+                    "--max-classes and --max-dim must be between 1 and 300 "
+                        + "(for single large shapes use --classes and --dim)."
                 )
             }
         } else {
@@ -73,7 +74,8 @@ struct CountCommand: ParsableCommand {
                 throw ValidationError(
                     String(
                         format:
-                            "(|C|, d) = (%d, %d) needs about %.0e word operations (more than ~10 minutes); shapes up to Llama-3's (128256, 4096) take seconds.",
+                            "(|C|, d) = (%d, %d) needs about %.0e word operations (more than ~10 minutes); "
+                            + "shapes up to Llama-3's (128256, 4096) take seconds.",
                         classes, dimension, work))
             }
             if method == .goodTideman && classes > 5000 {

@@ -73,7 +73,8 @@ struct HullCommand: ParsableCommand {
             try CommandSupport.emit(JSONValue.object(members).rendered(), output: output)
         case .text:
             var text = """
-                layer:         \(layer) (\(arrays.classes) classes, d = \(arrays.dimension), \(bias ? "with bias, unbounded inputs" : "no bias"))
+                layer:         \(layer) (\(arrays.classes) classes, d = \(arrays.dimension), \
+                \(bias ? "with bias, unbounded inputs" : "no bias"))
                 unargmaxable:  \(truth.unargmaxable.count) — \(CommandSupport.indexList(truth.unargmaxable))
                 argmaxable:    \(truth.argmaxable.count)
                 """

@@ -28,7 +28,8 @@ struct HullPlot {
         }
         func f(_ v: Double) -> String { String(format: "%.2f", v) }
         var out = [
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(size))\" height=\"\(Int(size) + 30)\" viewBox=\"0 0 \(Int(size)) \(Int(size) + 30)\" font-family=\"sans-serif\">",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(size))\" height=\"\(Int(size) + 30)\" "
+                + "viewBox=\"0 0 \(Int(size)) \(Int(size) + 30)\" font-family=\"sans-serif\">",
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
             "<text x=\"\(f(size / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">\(escape(title))</text>",
             "<g transform=\"translate(0,30)\">",
@@ -44,17 +45,20 @@ struct HullPlot {
             let (x, y) = screen(i)
             let bad = unargmaxable.contains(i)
             out.append(
-                "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(bad ? 5 : 3.5)\" fill=\"\(bad ? "#d62728" : "#222")\"><title>class \(i)\(bad ? " (unargmaxable)" : "")</title></circle>"
+                "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(bad ? 5 : 3.5)\" fill=\"\(bad ? "#d62728" : "#222")\">"
+                    + "<title>class \(i)\(bad ? " (unargmaxable)" : "")</title></circle>"
             )
             if showLabels {
                 out.append(
-                    "<text x=\"\(f(x + 6))\" y=\"\(f(y - 6))\" font-size=\"10\" fill=\"\(bad ? "#d62728" : "#555")\">\(i)</text>"
+                    "<text x=\"\(f(x + 6))\" y=\"\(f(y - 6))\" font-size=\"10\" "
+                        + "fill=\"\(bad ? "#d62728" : "#555")\">\(i)</text>"
                 )
             }
         }
         out.append("</g>")
         out.append(
-            "<text x=\"10\" y=\"\(Int(size) + 24)\" font-size=\"11\" fill=\"#d62728\">● unargmaxable (\(unargmaxable.count))</text>"
+            "<text x=\"10\" y=\"\(Int(size) + 24)\" font-size=\"11\" fill=\"#d62728\">"
+                + "● unargmaxable (\(unargmaxable.count))</text>"
         )
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"

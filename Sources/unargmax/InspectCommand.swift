@@ -64,7 +64,8 @@ struct InspectCommand: ParsableCommand {
             for tensor in found.tensors {
                 let padded = tensor.name.padding(toLength: max(width, tensor.name.count), withPad: " ", startingAt: 0)
                 lines.append(
-                    "  \(padded)  \(tensor.dtype.padding(toLength: 6, withPad: " ", startingAt: 0)) \(shape(tensor.shape))"
+                    "  \(padded)  \(tensor.dtype.padding(toLength: 6, withPad: " ", startingAt: 0)) "
+                        + "\(shape(tensor.shape))"
                 )
             }
         }

@@ -155,7 +155,8 @@ struct MergeCommand: ParsableCommand {
                     decided.first { !held.contains($0) } ?? certificates.first { !wanted.contains($0.index) }?.index
                 throw CommandFailure(
                     "the --certificates-in files hold \(certificates.count) certificates for \(decided.count) decided "
-                        + "classes of the shards (class \(example ?? -1) differs); give the shards' own certificate files"
+                        + "classes of the shards (class \(example ?? -1) differs); "
+                        + "give the shards' own certificate files"
                 )
             }
             guard let classCount = first.root["layer"]?["classes"]?.intValue,

@@ -56,11 +56,13 @@ struct PreventCommand: ParsableCommand {
         let failing = report.count(.unargmaxable) + report.count(.undecided)
         print(
             """
-            prevention:    \(doNotPrevent ? "off" : (bias ? "b_i = −½‖w_i‖²" : "unit-norm rows")) (\(classes) classes, d = \(dimension), \(bias ? "bias" : "no bias"), seed \(seed))
+            prevention:    \(doNotPrevent ? "off" : (bias ? "b_i = −½‖w_i‖²" : "unit-norm rows")) \
+            (\(classes) classes, d = \(dimension), \(bias ? "bias" : "no bias"), seed \(seed))
             argmaxable:    \(report.count(.argmaxable))
             unargmaxable:  \(report.count(.unargmaxable)) — \(CommandSupport.indexList(report.indices(.unargmaxable)))
             undecided:     \(report.count(.undecided))
-            result:        \(failing == 0 ? "PASS: every class can be predicted" : "FAIL: some classes can never be predicted")
+            result:        \
+            \(failing == 0 ? "PASS: every class can be predicted" : "FAIL: some classes can never be predicted")
             """)
         if failing > 0 { throw ExitCode(1) }
     }

@@ -90,15 +90,18 @@ struct RandomCommand: ParsableCommand {
             print(report.rendered())
         case .text:
             var lines = [
-                "random layer:  \(classes) classes, d = \(dimension), \(bias ? "with bias" : "no bias"), \(distribution.rawValue), seed \(seed)"
+                "random layer:  \(classes) classes, d = \(dimension), \(bias ? "with bias" : "no bias"), "
+                    + "\(distribution.rawValue), seed \(seed)"
             ]
             if let truth {
                 lines.append(
-                    "qhull:         \(truth.unargmaxable.count) unargmaxable — \(CommandSupport.indexList(truth.unargmaxable))"
+                    "qhull:         \(truth.unargmaxable.count) unargmaxable — "
+                        + "\(CommandSupport.indexList(truth.unargmaxable))"
                 )
             } else {
                 lines.append(
-                    "qhull:         skipped (\(classes) points in \(hullDimension) dimensions is beyond its budget; --force-qhull runs it)"
+                    "qhull:         skipped (\(classes) points in \(hullDimension) dimensions is beyond its budget; "
+                        + "--force-qhull runs it)"
                 )
             }
             if let comparison { lines += comparison.lines }
@@ -185,7 +188,8 @@ struct RandomCommand: ParsableCommand {
         }
         let points = (0..<classes).map { Array(weights[($0 * dimension)..<(($0 + 1) * dimension)]) }
         let title =
-            "\(classes) classes, d = \(dimension), \(bias ? "bias" : "no bias"), seed \(seed): \(truth.unargmaxable.count) unargmaxable"
+            "\(classes) classes, d = \(dimension), \(bias ? "bias" : "no bias"), seed \(seed): "
+            + "\(truth.unargmaxable.count) unargmaxable"
         let plot = HullPlot(
             points: points, edges: edges.sorted { $0.lexicographicallyPrecedes($1) }.map { ($0[0], $0[1]) },
             unargmaxable: Set(truth.unargmaxable), title: title)

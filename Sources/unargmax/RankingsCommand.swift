@@ -67,11 +67,13 @@ struct RankingsCommand: ParsableCommand {
             switch arrangement.feasibility(of: chain) {
             case let .feasible(witness, gap):
                 print(
-                    "feasible: realised at x = [\(witness.map { String(format: "%.6g", $0) }.joined(separator: ", "))] (smallest logit gap \(String(format: "%.3g", gap)))"
+                    "feasible: realised at x = [\(witness.map { String(format: "%.6g", $0) }.joined(separator: ", "))] "
+                        + "(smallest logit gap \(String(format: "%.3g", gap)))"
                 )
             case .infeasible(let best):
                 print(
-                    "infeasible: the best smallest gap is \(abs(best) < 1e-9 ? "0 (the classes can only tie)" : String(format: "%.3g", best))"
+                    "infeasible: the best smallest gap is "
+                        + "\(abs(best) < 1e-9 ? "0 (the classes can only tie)" : String(format: "%.3g", best))"
                 )
             case .undetermined(let best):
                 print("undetermined: the best smallest gap \(String(format: "%.3g", best)) is within rounding of 0")
@@ -87,7 +89,8 @@ struct RankingsCommand: ParsableCommand {
                 classes: arrays.classes, dimension: arrays.dimension, bias: bias != nil
             ).regions
             print(
-                "\(rankings.count) feasible rankings of \(BigInt.factorial(arrays.classes)); weights in general position give \(generic)"
+                "\(rankings.count) feasible rankings of \(BigInt.factorial(arrays.classes)); "
+                    + "weights in general position give \(generic)"
                     + (undetermined > 0 ? "; \(undetermined) too close to a tie to decide" : ""))
         }
     }

@@ -31,7 +31,8 @@ enum RegionCountRendering {
         let fraction = count.log10FeasibleFraction
         return """
             {"classes": \(count.classes), "dimension": \(count.dimension), "bias": \(count.hasBias), \
-            "regions": "\(count.regions)", "bounded_regions": "\(count.boundedRegions)", "unbounded_regions": "\(count.unboundedRegions)", \
+            "regions": "\(count.regions)", "bounded_regions": "\(count.boundedRegions)", \
+            "unbounded_regions": "\(count.unboundedRegions)", \
             "permutations": "\(count.permutations)", "log10_fraction": \(fraction.isFinite ? "\(fraction)" : "null")}
             """
     }
@@ -45,7 +46,8 @@ enum RegionCountRendering {
                 "{\"classes\": \(i + 1), \"regions\": [\(row.map { "\"\($0)\"" }.joined(separator: ", "))]}"
             }
             return
-                "{\"bias\": \(table.hasBias), \"dimensions\": [\(dims.map(String.init).joined(separator: ", "))], \"rows\": [\n  "
+                "{\"bias\": \(table.hasBias), "
+                + "\"dimensions\": [\(dims.map(String.init).joined(separator: ", "))], \"rows\": [\n  "
                 + body.joined(separator: ",\n  ") + "\n]}\n"
         case .csv:
             return "classes," + dims.map { "d=\($0)" }.joined(separator: ",") + "\n"

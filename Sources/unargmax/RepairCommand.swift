@@ -83,7 +83,9 @@ struct RepairCommand: ParsableCommand {
         try CommandSupport.emit(rendered, output: report)
         if !result.succeeded {
             throw CommandFailure(
-                "\(layer): \(result.unfixed.count) class(es) could not be repaired (\(CommandSupport.indexList(result.unfixed))); \(result.newlyUnargmaxable.count) newly unargmaxable. \(output) holds the best layer found."
+                "\(layer): \(result.unfixed.count) class(es) could not be repaired "
+                    + "(\(CommandSupport.indexList(result.unfixed))); "
+                    + "\(result.newlyUnargmaxable.count) newly unargmaxable. \(output) holds the best layer found."
             )
         }
     }
@@ -144,10 +146,13 @@ struct RepairCommand: ParsableCommand {
 
     func text(_ result: RepairResult) -> String {
         var lines = [
-            "layer:         \(layer) (\(result.before.classes) classes, d = \(result.before.dimension), \(result.inputHadBias ? "with bias" : "no bias"))",
+            "layer:         \(layer) (\(result.before.classes) classes, d = \(result.before.dimension), "
+                + "\(result.inputHadBias ? "with bias" : "no bias"))",
             "method:        \(result.method.rawValue), safety margin δ = \(margin), \(result.rounds) round(s)",
-            "before:        \(result.before.count(.unargmaxable)) unargmaxable, \(result.before.count(.undecided)) undecided",
-            "after:         \(result.after.count(.unargmaxable)) unargmaxable, \(result.after.count(.undecided)) undecided (re-checked with certificates)",
+            "before:        \(result.before.count(.unargmaxable)) unargmaxable, "
+                + "\(result.before.count(.undecided)) undecided",
+            "after:         \(result.after.count(.unargmaxable)) unargmaxable, "
+                + "\(result.after.count(.undecided)) undecided (re-checked with certificates)",
         ]
         if result.method == .bias && !result.inputHadBias && result.repaired.hasBias {
             lines.append("note:          the layer had no bias; the repaired layer has one (0 for unchanged classes)")
@@ -175,7 +180,10 @@ struct RepairCommand: ParsableCommand {
         if result.method == .bias { lines.append("total change:  \(result.totalBiasChange)") }
         for conflict in result.conflicts {
             lines.append(
-                "duplicates:    classes \(([conflict.kept] + conflict.others).sorted().map(String.init).joined(separator: ", ")) have identical rows: at most one can be argmaxable; kept \(conflict.kept), cannot fix \(CommandSupport.indexList(conflict.others))"
+                "duplicates:    classes "
+                    + "\(([conflict.kept] + conflict.others).sorted().map(String.init).joined(separator: ", ")) "
+                    + "have identical rows: at most one can be argmaxable; "
+                    + "kept \(conflict.kept), cannot fix \(CommandSupport.indexList(conflict.others))"
             )
         }
         if !result.zeroRows.isEmpty {
@@ -184,8 +192,10 @@ struct RepairCommand: ParsableCommand {
         }
         lines.append(
             result.succeeded
-                ? "result:        every class is argmaxable\(result.conflicts.isEmpty ? "" : " except the duplicate copies above")"
-                : "result:        NOT repaired: \(CommandSupport.indexList(result.unfixed)) still not argmaxable, \(CommandSupport.indexList(result.newlyUnargmaxable)) newly unargmaxable"
+                ? "result:        every class is argmaxable"
+                    + "\(result.conflicts.isEmpty ? "" : " except the duplicate copies above")"
+                : "result:        NOT repaired: \(CommandSupport.indexList(result.unfixed)) still not argmaxable, "
+                    + "\(CommandSupport.indexList(result.newlyUnargmaxable)) newly unargmaxable"
         )
         lines.append("written:       \(output)")
         return lines.joined(separator: "\n")

@@ -128,9 +128,11 @@ enum ReportRendering {
         let unargmaxable = report.indices(.unargmaxable), undecided = report.indices(.undecided)
         let approximate = report.results.filter { $0.stage == .approximate }.count
         var lines = [
-            "layer:         \(layerPath) (\(report.classes) classes, d = \(report.dimension), \(report.hasBias ? "with bias" : "no bias"))",
+            "layer:         \(layerPath) (\(report.classes) classes, d = \(report.dimension), "
+                + "\(report.hasBias ? "with bias" : "no bias"))",
             "inputs:        \(domainText)",
-            "argmaxable:    \(report.count(.argmaxable)) (\(approximate) by braid reflect, \(report.count(.argmaxable) - approximate) by the exact LP)",
+            "argmaxable:    \(report.count(.argmaxable)) (\(approximate) by braid reflect, "
+                + "\(report.count(.argmaxable) - approximate) by the exact LP)",
         ]
         if let model, let weightName = model.weightName {
             lines.insert("head:          \(weightName)" + (model.biasName.map { ", bias \($0)" } ?? ", no bias"), at: 1)
@@ -139,7 +141,8 @@ enum ReportRendering {
         for warning in model?.warnings ?? [] { lines.append("note:          \(warning)") }
         if !filters.isEmpty {
             lines.append(
-                "classes:       \(report.results.count) of \(report.classes) decided (\(filters.joined(separator: "; "))),"
+                "classes:       \(report.results.count) of \(report.classes) decided "
+                    + "(\(filters.joined(separator: "; "))),"
                     + " all \(report.classes) competing")
         }
         if vocabulary != nil {

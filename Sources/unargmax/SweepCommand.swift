@@ -75,7 +75,8 @@ struct SweepCommand: ParsableCommand {
             let line: String
             if let cell = event.cell {
                 line =
-                    "cell \(event.done)/\(event.total): d = \(cell.dimension), seed \(cell.seed): \(cell.unargmaxable) unargmaxable"
+                    "cell \(event.done)/\(event.total): d = \(cell.dimension), seed \(cell.seed): "
+                    + "\(cell.unargmaxable) unargmaxable"
                     + (cell.qhullUnargmaxable.map { " (qhull \($0))" } ?? "")
                     + String(format: ", %.2f s\n", cell.seconds)
             } else {

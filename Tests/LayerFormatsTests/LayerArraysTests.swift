@@ -11,7 +11,8 @@ struct LayerArraysTests {
                 """
                 W = \(numpyReference(7, 5)).astype('\(dtype)')
                 np.savez('\(dir)/wb.npz', W=W, b=np.arange(7).astype('\(dtype)'))
-                np.savez_compressed('\(dir)/wbz.npz', W=np.asfortranarray(W), b=np.arange(7).astype('\(dtype)')[None, :])
+                np.savez_compressed('\(dir)/wbz.npz', W=np.asfortranarray(W),
+                                        b=np.arange(7).astype('\(dtype)')[None, :])
                 np.savez('\(dir)/w.npz', W=W)
                 np.save('\(dir)/w.npy', W)
                 np.savez('\(dir)/arr0.npz', W)
@@ -32,7 +33,8 @@ struct LayerArraysTests {
                 """
                 W = \(numpyReference(7, 5)).astype('<f4')
                 np.savez('\(dir)/tool.npz', decoder_Wemb=W.T.copy())
-                np.savez('\(dir)/tool-bias.npz', decoder_Wemb=W.T.copy(), decoder_ff_logit_out_b=np.arange(7, dtype='<f4')[None, :])
+                np.savez('\(dir)/tool-bias.npz', decoder_Wemb=W.T.copy(),
+                             decoder_ff_logit_out_b=np.arange(7, dtype='<f4')[None, :])
                 np.savez('\(dir)/tool-b.npz', decoder_Wemb=W.T.copy(), b=np.arange(7, dtype='<f4'))
                 np.savez_compressed('\(dir)/tool-fortran.npz', decoder_Wemb=np.asfortranarray(W.T).astype('<f2'))
                 # Marian's own files: decoder_Wemb is classes × features, the bias tells.
@@ -123,7 +125,8 @@ struct LayerArraysTests {
                 """
                 W = np.ones((3, 2), np.float32); W[1, 1] = np.nan; W[2, 0] = np.inf
                 np.savez('\(dir)/nan.npz', W=W)
-                np.savez('\(dir)/inf-bias.npz', W=np.ones((3, 2), np.float32), b=np.array([0, -np.inf, np.nan], np.float32))
+                np.savez('\(dir)/inf-bias.npz', W=np.ones((3, 2), np.float32),
+                             b=np.array([0, -np.inf, np.nan], np.float32))
                 T = np.ones((4, 3), np.float16); T[2, 1] = np.inf
                 np.savez('\(dir)/wemb-inf.npz', decoder_Wemb=T)
                 np.savez('\(dir)/short-bias.npz', W=np.ones((3, 2), np.float32), b=np.zeros(2, np.float32))
@@ -148,7 +151,8 @@ struct LayerArraysTests {
             #expect(
                 loadError("\(dir)/other.npz")
                     == .missingArray(
-                        "expected 'W' (classes × features) with optional 'b', or 'decoder_Wemb' (features × classes); found 'weights', 'bias'"
+                        "expected 'W' (classes × features) with optional 'b', "
+                            + "or 'decoder_Wemb' (features × classes); found 'weights', 'bias'"
                     ))
             if case .missingArray? = loadError("\(dir)/none.npz") {
             } else {
@@ -160,7 +164,8 @@ struct LayerArraysTests {
                 #expect(error.path == "\(dir)/ints.npz (array 'W')")
                 #expect(
                     error.description
-                        == "\(dir)/ints.npz (array 'W'): has unsupported dtype <i8 (supported: float16, float32, float64, either byte order)"
+                        == "\(dir)/ints.npz (array 'W'): has unsupported dtype <i8 "
+                        + "(supported: float16, float32, float64, either byte order)"
                 )
             }
         }

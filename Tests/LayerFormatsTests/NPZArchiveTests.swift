@@ -41,7 +41,8 @@ struct NPZArchiveTests {
                 import zipfile
                 z = np.load('\(path)')
                 W = np.arange(350, dtype=np.float32).reshape(50, 7) / 8 - 20
-                print(sorted(z.files), z['W'].dtype, z['W'].shape, bool((z['W'] == W).all()), float(z['b'].sum()), z['päd'].shape,
+                print(sorted(z.files), z['W'].dtype, z['W'].shape, bool((z['W'] == W).all()), float(z['b'].sum()),
+                          z['päd'].shape,
                       zipfile.ZipFile('\(path)').testzip(), zipfile.ZipFile('\(path)').infolist()[0].file_size)
                 """)
             #expect(report == "['W', 'b', 'päd'] float32 (50, 7) True -612.5 (0,) None 1528")

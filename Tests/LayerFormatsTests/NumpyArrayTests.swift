@@ -49,7 +49,10 @@ struct NumpyArrayTests {
                 let differing = (0..<65536).filter { ours[$0] != wide[$0] }
                 #expect(
                     differing.isEmpty,
-                    "\(name): float16 → float32 must match numpy bit for bit (NaN payloads included); first differing: \(differing.prefix(5).map { String($0, radix: 16) })"
+                    """
+                    \(name): float16 → float32 must match numpy bit for bit (NaN payloads included); \
+                    first differing: \(differing.prefix(5).map { String($0, radix: 16) })
+                    """
                 )
             }
             // Swift's own conversion agrees on every non-NaN value (it quiets signalling NaNs, numpy does not).
@@ -122,7 +125,8 @@ struct NumpyArrayTests {
             try [Float]().withUnsafeBufferPointer { try NumpyArray.write($0, shape: [0, 7], to: "\(dir)/e.npy") }
             let report = try python(
                 """
-                m = np.load('\(dir)/m.npy'); v = np.load('\(dir)/v.npy'); e = np.load('\(dir)/e.npy'); r = np.load('\(dir)/row.npy')
+                m = np.load('\(dir)/m.npy'); v = np.load('\(dir)/v.npy')
+                e = np.load('\(dir)/e.npy'); r = np.load('\(dir)/row.npy')
                 expected = (np.arange(39, dtype=np.float32) * np.float32(0.1) - np.float32(2)).reshape(13, 3)
                 print(m.dtype, m.shape, bool((m == expected).all()), v.shape, float(v.sum()), e.shape, r.tolist(),
                       len(open('\(dir)/m.npy', 'rb').read()) - 13 * 3 * 4)

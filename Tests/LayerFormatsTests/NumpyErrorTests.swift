@@ -125,7 +125,10 @@ struct NumpyErrorTests {
     }
 
     @Test(
-        "headers numpy accepts that are unusual: extra keys, double quotes, no trailing comma, Python 2 longs, other spacing"
+        """
+        headers numpy accepts that are unusual: extra keys, double quotes, no trailing comma, \
+        Python 2 longs, other spacing
+        """
     )
     func unusualButValidHeaders() throws {
         try withTemporaryDirectory { dir in

@@ -2,8 +2,10 @@ import Foundation
 
 /// A local stand-in for the Hub, started per test: a Python `http.server` serving
 /// `/{repo}/resolve/{revision}/{file}` from `root/{repo}/` (whose `.commit` holds the commit;
-/// `.gated` asks for the token; `.stall` makes it never answer; `.slow` trickles config.json; `.bad_etag` announces a wrong sha256),
-/// with the Hub's headers (a gated repository's weights from a second port, as from a CDN) (`X-Repo-Commit`, `ETag`, `X-Linked-Etag`, `X-Linked-Size`,
+/// `.gated` asks for the token; `.stall` makes it never answer; `.slow` trickles config.json;
+/// `.bad_etag` announces a wrong sha256),
+/// with the Hub's headers (a gated repository's weights from a second port, as from a CDN)
+/// (`X-Repo-Commit`, `ETag`, `X-Linked-Etag`, `X-Linked-Size`,
 /// `X-Error-Code`), safetensors files redirected to `/cdn/…` as LFS files are, `Range` honoured
 /// with 206, and every request logged as a JSON line so tests can count the bytes served.
 final class HubServer {

@@ -41,7 +41,8 @@ struct SafetensorsErrorTests {
                 ("size", #"{"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, 8, nil),
                 (
                     "overlap",
-                    #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#,
+                    #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "#
+                        + #""b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#,
                     12, nil
                 ),
                 ("hole", #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, 8, nil),
