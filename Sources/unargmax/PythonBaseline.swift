@@ -62,6 +62,19 @@ enum PythonBaseline {
         return run(script, weights: weights, needs: "numpy threadpoolctl")
     }
 
+    /// Runs a Python script with `arguments` (the variables for older OpenBLAS builds unset, as
+    /// for the baselines); true when it exits 0.
+    static func runScript(_ script: String, arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
     /// Runs a Python baseline on `weights` (saved as W in a temporary npz, removed afterwards); the
     /// script prints its seconds and a description on two lines.
     private static func run(_ script: String, weights: FloatMatrix, needs: String) -> Result<Timing, CommandFailure> {
