@@ -245,23 +245,7 @@ struct SignConditionProgram {
             rows.map { r in (r.positive ? 1 : -1) * Rational(exactly: layer.weights[r.label, j])! } + [0]
         }
         m.append(rows.map { $0.positive == anyPositive ? Rational(1) : Rational(0) } + [1])
-        var pivots: [Int] = []
-        var row = 0
-        for column in 0..<n where row < m.count {
-            guard let pivot = (row..<m.count).first(where: { !m[$0][column].isZero }) else { continue }
-            m.swapAt(row, pivot)
-            let inverse = Rational(1) / m[row][column]
-            m[row] = m[row].map { $0 * inverse }
-            for r in 0..<m.count where r != row && !m[r][column].isZero {
-                let factor = m[r][column]
-                for k in column...n where !m[row][k].isZero { m[r][k] = m[r][k] - factor * m[row][k] }
-            }
-            pivots.append(column)
-            row += 1
-        }
-        for r in row..<m.count where !m[r][n].isZero { return nil }
-        var c = Array(repeating: Rational(0), count: n)
-        for (r, column) in pivots.enumerated() { c[column] = m[r][n] }
+        guard let c = Rational.basicSolution(m) else { return nil }
         guard c.allSatisfy({ $0.signum >= 0 }) else { return nil }
         return rows.indices.map { (rows[$0].label, rows[$0].positive, c[$0]) }
     }

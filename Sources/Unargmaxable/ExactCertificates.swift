@@ -78,25 +78,7 @@ public enum ExactCertificates {
             (0..<d).map { j in support.map { i in rational(w[c * d + j]) - rational(w[i * d + j]) } + [0] }
         }
         m.append(Array(repeating: Rational(1), count: n) + [1])
-        var pivotColumns: [Int] = []
-        var row = 0
-        for column in 0..<n where row < m.count {
-            guard let pivot = (row..<m.count).first(where: { !m[$0][column].isZero }) else { continue }
-            m.swapAt(row, pivot)
-            let inverse = Rational(1) / m[row][column]
-            m[row] = m[row].map { $0 * inverse }
-            for r in 0..<m.count where r != row && !m[r][column].isZero {
-                let factor = m[r][column]
-                for k in column...n where !m[row][k].isZero { m[r][k] = m[r][k] - factor * m[row][k] }
-            }
-            pivotColumns.append(column)
-            row += 1
-        }
-        // Consistency: rows without a pivot must have a zero right-hand side.
-        for r in row..<m.count where !m[r][n].isZero { return nil }
-        // Free variables set to 0 (a basic solution).
-        var μ = Array(repeating: Rational(0), count: n)
-        for (r, column) in pivotColumns.enumerated() { μ[column] = m[r][n] }
+        guard let μ = Rational.basicSolution(m) else { return nil }
         return μ.allSatisfy({ $0.signum >= 0 }) ? μ : nil
     }
 }
