@@ -62,7 +62,8 @@ public enum WeightShrinking: Sendable, Equatable {
     /// The class is argmaxable as it is.
     case notNeeded
     /// Certified: argmaxable with factor `lower` (when lower > 0; at lower = 0 the row is all zeros),
-    /// unargmaxable with factor `upper`; every s in (0, s₁) works and none in [s₁, 1] does, s₁ ∈ [lower, upper].
+    /// unargmaxable with factor `upper`; every s in (0, s₁) works and none in [s₁, 1] does,
+    /// s₁ ∈ [lower, upper].
     case bracket(lower: Double, upper: Double)
     /// No factor in (0, 1) works: with w_c replaced by 0 the class is certified unargmaxable too.
     case none

@@ -28,7 +28,8 @@ public enum Certificate: Sendable, Equatable {
     /// An input in the domain where the class is the strict argmax.
     case witness([Double])
     /// λ ≥ 0 with Σλ = 1 over other classes: the margin is at most
-    /// Σλ_i (b_c − b_i) + R ‖Σλ_i (w_c − w_i)‖₁ (box), or Σλ_i (b_c − b_i) when Σλ_i (w_c − w_i) = 0.
+    /// Σλ_i (b_c − b_i) + R ‖Σλ_i (w_c − w_i)‖₁ (box),
+    /// or Σλ_i (b_c − b_i) when Σλ_i (w_c − w_i) = 0.
     /// `exact` holds the weights as exact rationals ("p/q") when they were derived exactly.
     case multipliers(indices: [Int], weights: [Double], exact: [String]?)
 }

@@ -50,7 +50,8 @@ struct MultiplierCertifier {
         }
         guard useExactArithmetic else { return Result(upper: bound, certificate: nil) }
         let λ = weights.map { Rational(exactly: $0)! }
-        if let exact = ExactCertificates.multiplierBound(layer, class: c, indices: indices, weights: λ, domain: domain),
+        if let exact = ExactCertificates.multiplierBound(
+            layer, class: c, indices: indices, weights: λ, domain: domain),
             exact.signum <= 0
         {
             let total = λ.reduce(Rational(0), +)

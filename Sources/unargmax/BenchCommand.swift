@@ -111,7 +111,8 @@ struct BenchCommand: ParsableCommand {
         }
         print(
             String(
-                format: "W·Wᵀ sgemm (this tool)  C=%6d d=%4d          %8.3f s   ", shape.classes, shape.dimension, gemm)
+                format: "W·Wᵀ sgemm (this tool)  C=%6d d=%4d          %8.3f s   ", shape.classes, shape.dimension,
+                gemm)
                 + versusNumpy(gemm))
         print(
             String(

@@ -76,7 +76,11 @@ struct CheckCommand: ParsableCommand {
             """)
     var inputRange: String?
 
-    @Option(help: "With --input-range: the per-dimension [1 − q, q] quantile box instead of [min, max] (0.5 ≤ q ≤ 1).")
+    @Option(
+        help: """
+            With --input-range: the per-dimension [1 − q, q] quantile box instead of [min, max] \
+            (0.5 ≤ q ≤ 1).
+            """)
     var quantile: Double?
 
     @Flag(help: "Ignore the file's bias (check y = Wx).")

@@ -9,9 +9,9 @@ struct PreventCommand: ParsableCommand {
         discussion: """
             Makes a seeded random layer and applies the prevention: without bias, every weight vector is \
             normalised to unit length (all points on a sphere, so every class is a hull vertex); with bias, \
-            b_i = −½‖w_i‖² (then y_i = −½‖x − w_i‖² + ½‖x‖², so class i wins at x = w_i). Runs the detectors \
-            and exits with status 1 if any class is unargmaxable or undecided — which must happen with \
-            --do-not-prevent in low dimension.
+            b_i = −½‖w_i‖² (then y_i = −½‖x − w_i‖² + ½‖x‖², so class i wins at x = w_i). \
+            Runs the detectors and exits with status 1 if any class is unargmaxable or undecided — which \
+            must happen with --do-not-prevent in low dimension.
             """
     )
 

@@ -79,7 +79,9 @@ struct RangeCommand: ParsableCommand {
                 "activations:   \(activations) (N = \(summary.rows), d = \(summary.dimension))",
                 "overall:       min \(summary.minimum), max \(summary.maximum)",
             ]
-            if let q = summary.quantile { lines.append("quantile:      q = \(q): per-dimension [1 − q, q] quantiles") }
+            if let q = summary.quantile {
+                lines.append("quantile:      q = \(q): per-dimension [1 − q, q] quantiles")
+            }
             lines.append("per dimension, percentiles over the \(summary.dimension) dimensions:")
             lines.append(
                 "".padding(toLength: 10, withPad: " ", startingAt: 0)

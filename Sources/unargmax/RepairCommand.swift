@@ -10,15 +10,15 @@ struct RepairCommand: ParsableCommand {
         abstract: "Make every unargmaxable class argmaxable by the certified amount, and write the repaired layer.",
         discussion: """
             --method bias (default) raises the bias of each unargmaxable class c by its certified deficit: the \
-            detector brackets c's margin lower ≤ m_c ≤ upper ≤ 0, and raising b_c by Δ raises m_c by exactly Δ, so \
-            Δ = −lower + δ·max(|lower|, 1) makes c argmaxable while −upper would not. A layer without bias gains \
-            one. Every class is re-checked with certificates after each round, since a raised class can swallow a \
-            neighbour, which the next round raises. Rows that are exact duplicates can never all be argmaxable \
-            (the copy with the larger bias wins everywhere): the repair keeps one copy and reports the others. \
-            --method norm (layers without bias) instead scales the row w_c by the smallest factor s found by \
-            bisection with certified verdicts at every step. The layer is written as .npz (W, b) atomically; \
-            exit code 1 when some class could not be repaired (the file is still written, and the report says \
-            which).
+            detector brackets c's margin lower ≤ m_c ≤ upper ≤ 0, and raising b_c by Δ raises m_c by exactly \
+            Δ, so Δ = −lower + δ·max(|lower|, 1) makes c argmaxable while −upper would not. A layer without \
+            bias gains one. Every class is re-checked with certificates after each round, since a raised class \
+            can swallow a neighbour, which the next round raises. Rows that are exact duplicates can never all \
+            be argmaxable (the copy with the larger bias wins everywhere): the repair keeps one copy and \
+            reports the others. --method norm (layers without bias) instead scales the row w_c by the smallest \
+            factor s found by bisection with certified verdicts at every step. The layer is written as .npz \
+            (W, b) atomically; exit code 1 when some class could not be repaired (the file is still written, \
+            and the report says which).
 
               unargmax repair layer.npz --output repaired.npz
               unargmax repair layer.npz --output repaired.npz --unbounded --format json

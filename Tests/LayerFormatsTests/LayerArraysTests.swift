@@ -141,7 +141,8 @@ struct LayerArraysTests {
             #expect(loadError("\(dir)/nan.npz") == .nonFinite(row: 1, column: 1))
             #expect(loadError("\(dir)/inf-bias.npz") == .nonFiniteBias(index: 1))
             #expect(
-                loadError("\(dir)/wemb-inf.npz") == .nonFinite(row: 1, column: 2), "positions are in classes × features"
+                loadError("\(dir)/wemb-inf.npz") == .nonFinite(row: 1, column: 2),
+                "positions are in classes × features"
             )
             #expect(loadError("\(dir)/short-bias.npz") == .wrongShape("the bias has 2 entries for 3 classes"))
             #expect(loadError("\(dir)/matrix-bias.npz") == .wrongDimensions(expected: 1, shape: [3, 2]))

@@ -211,7 +211,8 @@ func maxKWithHittingSets() throws {
 
 @Test("the MIP façade solves a small knapsack and reports infeasibility")
 func mixedIntegerProgram() throws {
-    // maximise 5a + 4b + 3c  s.t.  2a + 3b + c ≤ 5,  4a + b + 2c ≤ 11,  3a + 4b + 2c ≤ 8,  a, b, c ∈ {0, 1, 2, …}
+    // maximise 5a + 4b + 3c  s.t.  2a + 3b + c ≤ 5,  4a + b + 2c ≤ 11,  3a + 4b + 2c ≤ 8,
+    // a, b, c ∈ {0, 1, 2, …}
     let mip = try MixedIntegerProgram(columns: 3, direction: .maximize)
     try mip.setObjective([5, 4, 3])
     for j in 0..<3 {
