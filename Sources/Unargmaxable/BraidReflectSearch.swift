@@ -31,6 +31,8 @@ struct BraidReflectSearch {
     let threads: Int
     /// How many competitors to hand to the exact stage for a class the search could not clear.
     let competitorCount: Int
+    /// Whitened starts for anisotropic layers (nil: the paper's x = w_c).
+    let whitening: WhitenedStarts?
     /// Reflections stop when fewer than one in this many certify anything (see `run`), but only
     /// when an exact stage follows: alone, the search is the paper's algorithm and spends its patience.
     static let unproductiveRate = 256
@@ -47,7 +49,7 @@ struct BraidReflectSearch {
         var owner = [Int](repeating: -1, count: slots)
         var inputs = [Float](repeating: 0, count: slots * d)
         var seen = [Set<Int>](repeating: [], count: slots)
-        var whitened = WhitenedStarts(layer: layer)
+        var whitened = whitening
         var next = 0, finished = 0
 
         func load(slot: Int) {

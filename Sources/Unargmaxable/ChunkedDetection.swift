@@ -28,42 +28,75 @@ extension ArgmaxabilityReport {
     }
 }
 
+/// One of N parts of a run: the chunks k of the selected classes with k mod N = index.
+public struct ShardSpec: Sendable, Equatable {
+    /// Which part, 0-based.
+    public let index: Int
+    /// How many parts.
+    public let count: Int
+
+    /// Shard `index` of `count` (0 ≤ index < count).
+    public init(index: Int, count: Int) {
+        precondition(count >= 1 && (0..<count).contains(index), "shard \(index) of \(count)")
+        self.index = index
+        self.count = count
+    }
+}
+
 extension UnargmaxableDetector {
-    /// Classes decided per chunk by ``detect(_:options:chunkSize:completed:progress:chunkFinished:)``
+    /// Classes decided together by ``detect(_:options:chunkSize:shard:completed:progress:chunkFinished:)``
     /// unless told otherwise.
     public static let defaultChunkSize = 4096
 
-    /// Runs the detectors on the selected classes (`options.classes`, or all) that `completed` does not
-    /// already hold, `chunkSize` classes at a time in ascending order, and hands each chunk's results to
-    /// `chunkFinished` as soon as the chunk is decided (a front end journals them there, so a killed run
-    /// can resume). Every class of the layer competes in every chunk, so the verdicts are the whole
-    /// layer's. The report holds the results of `completed` and of the new chunks for the selected
-    /// classes; `seconds` is this call's time. Since the chunks are aligned on the ascending list of
-    /// classes not yet completed, a run resumed from whole chunks decides the same chunks as an
-    /// uninterrupted one, and its results are identical.
+    /// The classes of `selected` (ascending) that shard `shard` decides: whole chunks of `chunkSize`
+    /// consecutive entries, chunk k going to shard k mod N.
+    public static func shardClasses(_ selected: [Int], chunkSize: Int, shard: ShardSpec?) -> [Int] {
+        guard let shard else { return selected }
+        let size = max(1, chunkSize)
+        return selected.enumerated().filter { ($0.offset / size) % shard.count == shard.index }.map(\.element)
+    }
+
+    /// Runs the detectors on the selected classes (`options.classes`, or all) in chunks of `chunkSize`
+    /// consecutive classes, and hands each chunk's results to `chunkFinished` as soon as it is decided
+    /// (a front end journals them there, so a killed run can resume). Every class of the layer
+    /// competes in every chunk, so the verdicts are the whole layer's.
+    ///
+    /// The chunks are fixed by the selection and `chunkSize` alone, and a chunk's results depend only
+    /// on its classes (not on the thread count, the shard or what was decided before), so a sharded,
+    /// resumed or interrupted run reports exactly what one uninterrupted run reports. With `shard`,
+    /// only its chunks are decided; a chunk whose classes are all in `completed` is taken from there.
+    /// The report holds the decided classes ascending; `seconds` is this call's time.
     public static func detect(
-        _ layer: SoftmaxLayer, options: DetectorOptions, chunkSize: Int, completed: [ClassResult],
+        _ layer: SoftmaxLayer, options: DetectorOptions, chunkSize: Int, shard: ShardSpec? = nil,
+        completed: [ClassResult],
         progress: (@Sendable (DetectionProgress) -> Void)? = nil,
         chunkFinished: ([ClassResult]) throws -> Void
     ) rethrows -> ArgmaxabilityReport {
         let start = DispatchTime.now().uptimeNanoseconds
         let selected = options.classes ?? Array(0..<layer.classes)
-        var isSelected = [Bool](repeating: false, count: layer.classes)
-        for c in selected { isSelected[c] = true }
-        var results: [Int: ClassResult] = [:]
-        for result in completed where isSelected[result.index] { results[result.index] = result }
-        let remaining = selected.filter { results[$0] == nil }
+        var known: [Int: ClassResult] = [:]
+        for result in completed { known[result.index] = result }
         let size = max(1, chunkSize)
-        for begin in stride(from: 0, to: remaining.count, by: size) {
+        var prepared: PreparedLayer? = nil
+        var results: [ClassResult] = []
+        for (k, begin) in stride(from: 0, to: selected.count, by: size).enumerated() {
+            if let shard, k % shard.count != shard.index { continue }
+            let chunk = Array(selected[begin..<min(selected.count, begin + size)])
+            let done = chunk.compactMap { known[$0] }
+            if done.count == chunk.count {
+                results += done
+                continue
+            }
+            if prepared == nil { prepared = PreparedLayer(layer) }
             var chunkOptions = options
-            chunkOptions.classes = Array(remaining[begin..<min(remaining.count, begin + size)])
-            let report = detect(layer, options: chunkOptions, progress: progress)
+            chunkOptions.classes = chunk
+            let report = detect(layer, options: chunkOptions, prepared: prepared!, progress: progress)
             try chunkFinished(report.results)
-            for result in report.results { results[result.index] = result }
+            results += report.results
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return ArgmaxabilityReport(
             classes: layer.classes, dimension: layer.dimension, hasBias: layer.hasBias, domain: options.domain,
-            results: selected.compactMap { results[$0] }, seconds: seconds)
+            results: results.sorted { $0.index < $1.index }, seconds: seconds)
     }
 }

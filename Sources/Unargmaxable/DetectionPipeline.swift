@@ -57,12 +57,20 @@ public enum UnargmaxableDetector {
         _ layer: SoftmaxLayer, options: DetectorOptions = DetectorOptions(),
         progress: (@Sendable (DetectionProgress) -> Void)? = nil
     ) -> ArgmaxabilityReport {
+        detect(layer, options: options, prepared: PreparedLayer(layer), progress: progress)
+    }
+
+    /// `detect` with the per-layer preparation done once by the caller (chunked runs share it).
+    static func detect(
+        _ layer: SoftmaxLayer, options: DetectorOptions, prepared: PreparedLayer,
+        progress: (@Sendable (DetectionProgress) -> Void)?
+    ) -> ArgmaxabilityReport {
         do { try options.domain.validate(dimension: layer.dimension) } catch { preconditionFailure("\(error)") }
         let start = DispatchTime.now().uptimeNanoseconds
         let C = layer.classes
         let threads = max(1, options.threads)
         openblas_set_num_threads(Int32(threads))
-        let errors = Float32LogitErrors(layer)
+        let errors = prepared.errors
         var results = (0..<C).map { ClassResult(index: $0, margin: .unknown, steps: 0, certificate: nil, stage: .none) }
 
         // Stage 1: braid reflect. Without it, one step (patience 0) still runs as part of the exact
@@ -70,7 +78,7 @@ public enum UnargmaxableDetector {
         // frame) and supplies each class's strongest competitors.
         var search = BraidReflectSearch(
             layer: layer, domain: options.domain, patience: options.approximate ? options.patience : 0,
-            threads: threads, competitorCount: options.competitors)
+            threads: threads, competitorCount: options.competitors, whitening: prepared.whitening)
         search.stopsWhenUnproductive = options.exact != nil
         let selected = options.classes ?? Array(0..<C)
         precondition(selected.allSatisfy { (0..<C).contains($0) }, "selected classes outside the layer")
@@ -135,6 +143,18 @@ public enum UnargmaxableDetector {
 extension ExactStage.Decision {
     /// A certificate is kept only for a decided verdict.
     var verdictIsCertified: Bool { margin.verdict != .undecided }
+}
+
+/// What the detectors compute once per layer: the logits' rounding-error bounds and the whitened
+/// braid-reflect starts (O(C·d²), as much as the whole search on a large head if redone per chunk).
+struct PreparedLayer {
+    let errors: Float32LogitErrors
+    let whitening: WhitenedStarts?
+
+    init(_ layer: SoftmaxLayer) {
+        errors = Float32LogitErrors(layer)
+        whitening = WhitenedStarts(layer: layer)
+    }
 }
 
 /// A thread-safe counter for progress reports.

@@ -24,10 +24,12 @@ struct CheckCommand: ParsableCommand {
               unargmax check layer.npz --certificates proof.json --exact-arithmetic
               unargmax check layer.npz --shard 0/3 --format json --output shard-0.json --journal shard-0.journal
 
-            With --shard i/N the run decides the classes c with c mod N = i (every class still competes); \
-            `unargmax merge` combines the N shard reports into the report of one unsharded run. With --journal \
-            FILE each decided chunk of classes is appended to FILE and synced; the same command run again with \
-            the same journal skips the classes it holds, so a killed run resumes where it stopped. See \
+            Classes are decided in chunks of --chunk-size consecutive classes, and a chunk's results depend on \
+            its classes alone (not on threads, shards or interruptions). With --shard i/N the run decides the \
+            chunks k with k mod N = i (every class still competes); `unargmax merge` combines the N shard \
+            reports into exactly the report of one unsharded run. With --journal FILE each decided chunk is \
+            appended to FILE and synced; the same command run again with the same journal skips the chunks it \
+            holds, so a killed run resumes where it stopped and reports what an uninterrupted run reports. See \
             Documentation/Scale.md.
             """
     )
@@ -116,21 +118,25 @@ struct CheckCommand: ParsableCommand {
 
     @Option(
         help: """
-            Decide only shard i of N (0-based): the classes c with c mod N = i, intersected with the token \
-            filters when given. Combine the shards' JSON reports with `unargmax merge`.
+            Decide only shard i of N (0-based): the chunks k of the selected classes (all, or those the token \
+            filters keep) with k mod N = i. Combine the shards' JSON reports with `unargmax merge`.
             """)
     var shard: String?
 
     @Option(
         help: """
             Append each decided chunk of classes (results and certificates) to this journal, synced to disk; \
-            rerunning the same command with the same journal skips the classes it holds. A journal of another \
+            rerunning the same command with the same journal skips the chunks it holds. A journal of another \
             layer or other options is refused.
             """)
     var journal: String?
 
-    @Option(help: "With --journal: classes decided between two journal writes.")
-    var journalChunk = UnargmaxableDetector.defaultChunkSize
+    @Option(
+        help: """
+            Classes decided together (and between two journal writes). Recorded in the report: shards and \
+            resumed runs must use the same size.
+            """)
+    var chunkSize = UnargmaxableDetector.defaultChunkSize
 
     @Flag(help: "No progress on stderr.")
     var quiet = false
@@ -152,18 +158,18 @@ struct CheckCommand: ParsableCommand {
         if let box, !(box > 0 && box.isFinite) { throw ValidationError("--box needs a positive radius.") }
         guard patience >= 0 else { throw ValidationError("--patience cannot be negative.") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
-        guard journalChunk >= 1 else { throw ValidationError("--journal-chunk must be at least 1.") }
+        guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1.") }
         _ = try shardSpec()
     }
 
     /// The shard asked for with --shard i/N, or nil.
-    func shardSpec() throws -> (index: Int, count: Int)? {
+    func shardSpec() throws -> ShardSpec? {
         guard let shard else { return nil }
         let parts = shard.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1,
             (0..<count).contains(index)
         else { throw ValidationError("--shard needs i/N with 0 ≤ i < N, e.g. 0/4 (got '\(shard)').") }
-        return (index, count)
+        return ShardSpec(index: index, count: count)
     }
 
     /// The options that decide a report's content, as recorded in JSON reports and journals (merged and
@@ -174,6 +180,7 @@ struct CheckCommand: ParsableCommand {
             ("exact", .string(exact.rawValue)), ("patience", .int(patience)),
             ("exact_arithmetic", .bool(exactArithmetic)), ("ignore_bias", .bool(ignoreBias)),
             ("filters", .array(filters.map { .string($0.description) })), ("interiority", .bool(interiority)),
+            ("chunk_size", .int(chunkSize)),
         ])
     }
 
@@ -225,12 +232,11 @@ struct CheckCommand: ParsableCommand {
             options.classes = try selectedClasses(filters, classCount: softmax.classes, vocabulary: model.vocabulary)
         }
         let shard = try shardSpec()
-        if let shard {
-            options.classes = (options.classes ?? Array(0..<softmax.classes)).filter { $0 % shard.count == shard.index }
-        }
         if interiority {
             // Each measured class costs LPs over every class: refuse what would run for days.
-            let measured = options.classes?.count ?? softmax.classes
+            let measured = UnargmaxableDetector.shardClasses(
+                options.classes ?? Array(0..<softmax.classes), chunkSize: chunkSize, shard: shard
+            ).count
             guard Double(measured) * Double(softmax.classes) * Double(softmax.dimension + 1) <= 2e9 else {
                 throw CommandFailure(
                     "\(layer): --interiority on \(measured) of \(softmax.classes) classes would take too long; "
@@ -240,25 +246,20 @@ struct CheckCommand: ParsableCommand {
         let digest = softmax.digest
         let recorded = recordedOptions(domain: options.domain, filters: filters)
         let bar = ProgressBar(enabled: !quiet)
-        let report: ArgmaxabilityReport
+        var journalFile: RunJournal? = nil
+        var completed: [ClassResult] = []
         if let journal {
             let shardValue: JSONValue =
                 shard.map { .object([("index", .int($0.index)), ("count", .int($0.count))]) } ?? .null
-            var (file, completed) = try RunJournal.open(
+            (journalFile, completed) = try RunJournal.open(
                 path: journal, header: RunJournal.header(digest: digest, options: recorded, shard: shardValue),
                 classes: softmax.classes)
-            defer { file.close() }
             try RunJournal.verify(completed, layer: softmax, domain: options.domain, threads: threads, path: journal)
-            report = try UnargmaxableDetector.detect(
-                softmax, options: options, chunkSize: journalChunk, completed: completed,
-                progress: { bar.update($0) }, chunkFinished: { try file.append($0) })
-        } else if options.classes?.isEmpty == true {
-            // A shard with no classes (N > |C|, or filters leaving none in it): nothing to run.
-            report = UnargmaxableDetector.detect(
-                softmax, options: options, chunkSize: 1, completed: [], chunkFinished: { _ in })
-        } else {
-            report = UnargmaxableDetector.detect(softmax, options: options) { bar.update($0) }
         }
+        defer { journalFile?.close() }
+        let report = try UnargmaxableDetector.detect(
+            softmax, options: options, chunkSize: chunkSize, shard: shard, completed: completed,
+            progress: { bar.update($0) }, chunkFinished: { try journalFile?.append($0) })
         var depths: [Int: ClassInteriority]? = nil
         if interiority {
             var depthOptions = InteriorityOptions()

@@ -65,13 +65,32 @@ struct MergeCommand: ParsableCommand {
         guard let digest = root["layer"]?["digest"]?.stringValue, root["options"] != nil else {
             throw fail("the report has no layer digest or options (written by an older unargmax)")
         }
-        guard let classes = root["classes"]?.arrayValue else { throw fail("has no class list") }
-        for entry in classes {
-            guard let c = entry["index"]?.intValue, c % count == index else {
-                throw fail("class \(entry["index"]?.compact ?? "?") does not belong to shard \(index)/\(count)")
+        guard let classes = root["classes"]?.arrayValue, classes.allSatisfy({ $0["index"]?.intValue != nil })
+        else { throw fail("has no class list") }
+        return Shard(path: path, root: root, index: index, count: count, digest: digest, classes: classes)
+    }
+
+    /// The shards together hold the selected classes (ascending: position p in that list is in chunk
+    /// p / chunk_size, which belongs to shard chunk mod N): each class once, each in its own shard's chunks.
+    static func checkChunks(_ parts: [Shard], merged: [JSONValue]) throws {
+        let chunkSize = parts[0].root["options"]?["chunk_size"]?.intValue ?? UnargmaxableDetector.defaultChunkSize
+        var owner: [Int: Shard] = [:]
+        for part in parts {
+            for entry in part.classes {
+                let c = entry["index"]!.intValue!
+                if let other = owner[c] { throw CommandFailure("\(part.path): class \(c) is also in \(other.path)") }
+                owner[c] = part
             }
         }
-        return Shard(path: path, root: root, index: index, count: count, digest: digest, classes: classes)
+        for (position, entry) in merged.enumerated() {
+            let c = entry["index"]!.intValue!, part = owner[c]!
+            let shard = (position / max(1, chunkSize)) % part.count
+            guard shard == part.index else {
+                throw CommandFailure(
+                    "\(part.path): class \(c) belongs to shard \(shard)/\(part.count) (chunks of \(chunkSize)), "
+                        + "not \(part.index)/\(part.count)")
+            }
+        }
     }
 
     func run() throws {
@@ -108,6 +127,7 @@ struct MergeCommand: ParsableCommand {
                     + (missing.count > 20 ? " … (\(missing.count) in all)" : "") + " of \(first.count)")
         }
         let classes = parts.flatMap(\.classes).sorted { ($0["index"]?.intValue ?? 0) < ($1["index"]?.intValue ?? 0) }
+        try Self.checkChunks(parts, merged: classes)
         let seconds = parts.reduce(0.0) { $0 + ($1.root["summary"]?["seconds"]?.doubleValue ?? 0) }
         let filters = first.root["options"]?["filters"] ?? .array([])
         let merged: JSONValue = .object([

@@ -33,7 +33,7 @@ enum ReportRendering {
     static func json(
         _ report: ArgmaxabilityReport, layerPath: String, model: ModelHead? = nil, filters: [String] = [],
         interiority: [Int: ClassInteriority]? = nil, digest: String? = nil, options: JSONValue? = nil,
-        shard: (index: Int, count: Int)? = nil
+        shard: ShardSpec? = nil
     ) -> String {
         let vocabulary = model?.vocabulary
         let classes: [JSONValue] = report.results.map { r in
