@@ -73,6 +73,25 @@ public enum ExactCertificates {
     public static func supportMultipliers(_ layer: SoftmaxLayer, class c: Int, support: [Int]) -> [Rational]? {
         let d = layer.dimension, n = support.count
         guard n >= 1 else { return nil }
+        // Float32 differences are exact in Double unless the exponents lie far apart: then integers
+        // (fraction-free elimination), else the rationals.
+        var exactInDouble = true
+        let rows: [[Double]] = layer.weights.withUnsafeBufferPointer { w in
+            (0..<d).map { j in
+                support.map { i in
+                    // 24-bit significands whose exponents differ by ≤ 28 subtract within 53 bits.
+                    let a = w[c * d + j], b = w[i * d + j]
+                    if a != 0 && b != 0 && abs(Int(a.exponent) - Int(b.exponent)) > 28 { exactInDouble = false }
+                    return Double(a) - Double(b)
+                } + [0]
+            }
+        }
+        if exactInDouble {
+            guard let solution = Rational.dyadicBasicSolution(rows + [Array(repeating: 1, count: n) + [1]]),
+                solution.signs.allSatisfy({ $0 >= 0 })
+            else { return nil }
+            return solution.values
+        }
         // Rows: d coordinates and the normalisation; columns: support, then the right-hand side.
         var m: [[Rational]] = layer.weights.withUnsafeBufferPointer { w in
             (0..<d).map { j in support.map { i in rational(w[c * d + j]) - rational(w[i * d + j]) } + [0] }

@@ -11,9 +11,10 @@ struct MultiplierCertifier {
     let layer: SoftmaxLayer
     let domain: InputDomain
     let useExactArithmetic: Bool
-    /// The exact support solve costs about |support|²·(d + 1) rational operations; above this it is
-    /// skipped (the caller's exact simplex may still close the class).
-    let supportSolveBudget = 1 << 22
+    /// The exact support solve costs about |support|²·(d + 1) integer operations (fraction-free
+    /// elimination); above this it is skipped (the caller's exact simplex may still close the class).
+    /// Any d is served: a support of 64 classes at d = 4096 is within it.
+    let supportSolveBudget = 1 << 25
 
     /// The same certifier limited to floating point (for brackets of classes already decided).
     var withoutExactArithmetic: MultiplierCertifier {
@@ -40,6 +41,14 @@ struct MultiplierCertifier {
     func certify(class c: Int, indices: [Int], weights: [Double]) -> Result {
         let (indices, weights) = Self.cleaned(indices: indices, weights: weights)
         guard !indices.isEmpty else { return Result(upper: .infinity, certificate: nil) }
+        // Without a bias, with 0 inside the domain, an unargmaxable class has margin exactly 0: no
+        // floating-point λ can prove it, and exact multipliers come straight from the support.
+        if useExactArithmetic, ContainmentProgram.applies(to: layer, domain: domain),
+            indices.count <= layer.dimension + 1,
+            let certified = certifyOnSupport(c, support: indices)
+        {
+            return certified
+        }
         let bound = RigorousBounds.multiplierUpperBound(
             layer, class: c, indices: indices, weights: weights, domain: domain)
         if bound <= 0 {
@@ -71,11 +80,17 @@ struct MultiplierCertifier {
     func certifyOnSupport(_ c: Int, support: [Int]) -> Result? {
         let n = support.count, d = layer.dimension
         guard n >= 1, n <= d + 1, n * n * (d + 1) <= supportSolveBudget,
-            let μ = ExactCertificates.supportMultipliers(layer, class: c, support: support),
-            let bound = ExactCertificates.multiplierBound(
-                layer, class: c, indices: support, weights: μ, domain: domain),
-            bound.signum <= 0
+            let μ = ExactCertificates.supportMultipliers(layer, class: c, support: support)
         else { return nil }
+        // Σμ_i (w_c − w_i) = 0 holds exactly by construction, so the bound is the bias term alone.
+        var bound = Rational(0)
+        if let bias = layer.bias {
+            let bc = Rational(exactly: bias[c])!
+            for (k, i) in support.enumerated() where !μ[k].isZero {
+                bound = bound + μ[k] * (bc - Rational(exactly: bias[i])!)
+            }
+        }
+        guard bound.signum <= 0 else { return nil }
         let kept = zip(support, μ).filter { !$0.1.isZero }
         return Result(
             upper: bound.doubleValue,
