@@ -27,7 +27,7 @@ struct BraidReflectSearch {
 
     let layer: SoftmaxLayer
     let domain: InputDomain
-    let patience: Int
+    var patience: Int
     let threads: Int
     /// How many competitors to hand to the exact stage for a class the search could not clear.
     let competitorCount: Int
@@ -123,7 +123,8 @@ struct BraidReflectSearch {
                     }
                     // Out of patience, or c leads without a certified margin, or c duplicates a's weights.
                     if a != c { seen[r].insert(a) }
-                    let top = block.topCompetitors(row: r, excluding: c, count: competitorCount)
+                    let top =
+                        competitorCount > 0 ? block.topCompetitors(row: r, excluding: c, count: competitorCount) : []
                     outcomes[c].competitors = Array(seen[r]).sorted() + top.filter { !seen[r].contains($0) }
                 }
                 finished += 1

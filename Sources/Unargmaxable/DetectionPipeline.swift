@@ -84,10 +84,20 @@ public enum UnargmaxableDetector {
         precondition(selected.allSatisfy { (0..<C).contains($0) }, "selected classes outside the layer")
         var isSelected = [Bool](repeating: options.classes == nil, count: C)
         for c in selected { isSelected[c] = true }
-        let found = search.run(classes: selected, errors: errors) { done in
+        func report(_ done: Int) {
             if options.approximate {
                 progress?(DetectionProgress(stage: .approximate, done: done, total: selected.count))
             }
+        }
+        var found: [BraidReflectSearch.Outcome]
+        if let probed = probeInteriorHeavy(layer, options: options, selected: selected, search: search, errors: errors)
+        {
+            // Most classes lie inside the hull: the probe's by-catch seeds the frame, and the exact
+            // stage's containment rounds settle the rest without a pass over all C classes each.
+            found = probed
+            report(selected.count)
+        } else {
+            found = search.run(classes: selected, errors: errors, progress: report)
         }
         // Classes caught on the way that were not selected still join the frame.
         var pending: [Int] = [], frame: [Int] = []
@@ -137,6 +147,33 @@ public enum UnargmaxableDetector {
             classes: C, dimension: layer.dimension, hasBias: layer.hasBias,
             domain: options.domain, results: options.classes == nil ? results : selected.map { results[$0] },
             seconds: seconds)
+    }
+}
+
+extension UnargmaxableDetector {
+    /// Classes a probe searches before deciding how to search the rest.
+    static let probeSize = 256
+
+    /// For layers where containment decides (no bias, 0 inside the domain): one braid-reflect step
+    /// on `probeSize` classes spread evenly over the selection. When fewer than a quarter of them win at their own
+    /// start, the layer is interior-heavy — most classes can never win, as in embeddings projected
+    /// to a few dimensions — and a full search would spend a pass over all C logits per class to
+    /// learn mostly that; then the probe's outcomes (its by-catch: classes that won somewhere are
+    /// vertices of the hull) are returned to seed the frame. Nil: search every class as usual.
+    /// The probe is a fixed function of the selection, so results stay deterministic.
+    static func probeInteriorHeavy(
+        _ layer: SoftmaxLayer, options: DetectorOptions, selected: [Int], search: BraidReflectSearch,
+        errors: Float32LogitErrors
+    ) -> [BraidReflectSearch.Outcome]? {
+        guard options.approximate, options.exact == .margin, selected.count >= 4 * probeSize,
+            ContainmentProgram.applies(to: layer, domain: options.domain)
+        else { return nil }
+        let probe = (0..<probeSize).map { selected[$0 * selected.count / probeSize] }  // spread over the selection
+        var single = search
+        single.patience = 0
+        let found = single.run(classes: probe, errors: errors) { _ in }
+        let winners = probe.filter { found[$0].witness != nil }.count
+        return winners * 4 < probe.count ? found : nil
     }
 }
 

@@ -24,8 +24,9 @@ struct ExactStage {
     let errors: Float32LogitErrors
     let certifier: MultiplierCertifier
     let exactWitnesses: Bool
-    /// Frame rounds pay when many classes are pending for the frame's size (interior-heavy layers);
-    /// a few stragglers against a large frame are cheaper as small per-class programs, whose
+    /// With `FrameProgram`, frame rounds pay when many classes are pending for the frame's size
+    /// (interior-heavy layers); a few stragglers against a large frame are cheaper as small per-class
+    /// programs (containment's d + 1 rows always pay), whose
     /// constraint generation touches only the competitive rows (measured: 194 pending classes
     /// against a 9806-class frame, U(−1,1), d = 16, took 9.3 s in frame rounds).
     let frameRatio = 4
@@ -54,17 +55,35 @@ struct ExactStage {
             var round = 0
             while !pending.isEmpty, round < maxFrameRounds, !frameSet.isEmpty,
                 frameSet.count * (layer.dimension + 1) <= frameBudget,
-                pending.count * frameRatio >= frameSet.count
+                containment || pending.count * frameRatio >= frameSet.count
             {
                 round += 1
-                let program = FrameProgram(
-                    layer: layer, frame: frameSet.sorted(), domain: domain, internalRadius: internalRadius)
-                let solved = solve(pending, with: program)
+                let solved: [FrameResult]
+                if containment {
+                    let program = ContainmentProgram(
+                        layer: layer, frame: frameSet.sorted(), domain: domain, internalRadius: internalRadius)
+                    solved = solve(pending, with: program.solve(chunk:))
+                } else {
+                    let program = FrameProgram(
+                        layer: layer, frame: frameSet.sorted(), domain: domain, internalRadius: internalRadius)
+                    solved = solve(pending, with: program.solve(chunk:))
+                }
                 var points: [(owner: Int, x: [Float])] = []
                 var pointOf = [Int](repeating: -1, count: pending.count)
+                // Checking a candidate x costs a pass over all C classes, a containment solve only
+                // |F|·(d + 1) per pivot: while the frame is still small, most candidates just lack
+                // frame classes that the first few checks find, so only so many are checked per round
+                // and the rest are solved again against the grown frame (Clarkson's scheme).
+                let checks = containment ? max(256, frameSet.count) : Int.max
+                var candidates = 0
                 for (k, result) in solved.enumerated() {
                     switch result {
-                    case .unargmaxable(_, let x), .candidate(let x, _):
+                    case .unargmaxable(_, let x?):
+                        pointOf[k] = points.count
+                        points.append((pending[k], x))
+                    case .candidate(let x, _):
+                        candidates += 1
+                        guard candidates <= checks else { continue }
                         pointOf[k] = points.count
                         points.append((pending[k], x))
                     default: break
@@ -74,13 +93,24 @@ struct ExactStage {
                 var next: [Int] = [], joining = Set<Int>()
                 for (k, c) in pending.enumerated() where decisions[c] == nil {
                     switch solved[k] {
-                    case let .unargmaxable(result, _):
+                    case let .unargmaxable(result, x):
+                        // Without a point (contained, no bias) the margin is attained at x = 0, where every
+                        // logit is 0: exactly 0.
+                        let lower = x == nil ? 0 : scans[pointOf[k]].ownerMargin
                         decisions[c] = Decision(
-                            margin: MarginBracket(lower: scans[pointOf[k]].ownerMargin, upper: result.upper),
-                            certificate: result.certificate)
+                            margin: MarginBracket(lower: lower, upper: result.upper), certificate: result.certificate)
                     case let .candidate(x, upper):
+                        guard pointOf[k] >= 0 else {  // not checked this round
+                            next.append(c)
+                            continue
+                        }
                         let scan = scans[pointOf[k]]
                         if scan.ownerMargin > 0 {
+                            let upper =
+                                upper.isFinite
+                                ? upper
+                                : RigorousBounds.multiplierUpperBound(
+                                    layer, class: c, indices: [scan.runnerUp], weights: [1], domain: domain)
                             decisions[c] = Decision(
                                 margin: MarginBracket(lower: scan.ownerMargin, upper: upper),
                                 certificate: .witness(x.map(Double.init)))
@@ -113,7 +143,7 @@ struct ExactStage {
                 pending = next.filter { decisions[$0] == nil }
                 frameSet.formUnion(joining)
                 progress(total - pending.count - fallback.count, total)
-                if joining.isEmpty { break }
+                if joining.isEmpty && candidates <= checks { break }
             }
         }
         fallback = (fallback + pending).filter { decisions[$0] == nil }  // by-catch may have settled some
@@ -130,7 +160,9 @@ struct ExactStage {
 
     enum FrameResult {
         /// Certified by multipliers on the frame; x is where c came closest (for the lower bound).
-        case unargmaxable(MultiplierCertifier.Result, x: [Float])
+        /// (nil when the class was found inside the frame's hull and the layer has no bias: its margin
+        /// is exactly 0, attained at x = 0.)
+        case unargmaxable(MultiplierCertifier.Result, x: [Float]?)
         /// c beats every frame class at x (in the domain); `upper` bounds its margin.
         case candidate(x: [Float], upper: Double)
         /// Optimum near 0 that floating point could not settle; the multipliers' support.
@@ -147,6 +179,10 @@ struct ExactStage {
         return 1e4 * (1 + (meanNorm > 0 ? errors.maxAbsBias / meanNorm : errors.maxAbsBias))
     }
 
+    /// No bias and 0 inside the domain: unargmaxable means w_c in the hull of the other rows, decided by
+    /// `ContainmentProgram`, and every unargmaxable class has margin exactly 0 (at x = 0).
+    var containment: Bool { ContainmentProgram.applies(to: layer, domain: domain) }
+
     /// Optimal values within this of 0 go to certification rather than to a witness check.
     var tolerance: Double {
         var extent = 0.0
@@ -157,7 +193,9 @@ struct ExactStage {
         return 1e-9 * (errors.maxNorm * extent.squareRoot() + errors.maxAbsBias)
     }
 
-    private func solve(_ classes: [Int], with program: FrameProgram) -> [FrameResult] {
+    private func solve(
+        _ classes: [Int], with program: @Sendable ([Int]) -> [FrameProgram.Solution?]
+    ) -> [FrameResult] {
         var results = [FrameResult](repeating: .failed, count: classes.count)
         let chunks = (classes.count + chunkSize - 1) / chunkSize
         let workers = max(1, min(threads, chunks))
@@ -167,7 +205,7 @@ struct ExactStage {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 for chunk in stride(from: worker, to: chunks, by: workers) {
                     let range = (chunk * chunkSize)..<min(classes.count, (chunk + 1) * chunkSize)
-                    let solutions = program.solve(chunk: Array(classes[range]))
+                    let solutions = program(Array(classes[range]))
                     for (k, solution) in zip(range, solutions) {
                         output[k] = classify(classes[k], solution, tolerance: tolerance)
                     }
@@ -182,8 +220,11 @@ struct ExactStage {
         var x = solution.x.map { Float($0) }
         domain.clip(&x)
         if solution.value > tolerance {
-            let upper = RigorousBounds.multiplierUpperBound(
-                layer, class: c, indices: solution.indices, weights: solution.weights, domain: domain)
+            let upper =
+                solution.indices.isEmpty
+                ? Double.infinity
+                : RigorousBounds.multiplierUpperBound(
+                    layer, class: c, indices: solution.indices, weights: solution.weights, domain: domain)
             return .candidate(x: x, upper: upper)
         }
         let certified = certifier.certify(class: c, indices: solution.indices, weights: solution.weights)
@@ -191,7 +232,7 @@ struct ExactStage {
             return .unresolved(
                 support: MultiplierCertifier.cleaned(indices: solution.indices, weights: solution.weights).indices)
         }
-        return .unargmaxable(certified, x: x)
+        return .unargmaxable(certified, x: containment ? nil : x)
     }
 
     /// Logits at many points (each with its owner class), one GEMM per block.

@@ -15,8 +15,22 @@ struct LogitBlock {
         self.layer = layer
         self.errors = errors
         self.threads = max(1, threads)
-        capacity = Self.rows(classes: layer.classes, inputs: inputs)
-        logits = [Float](repeating: 0, count: capacity * layer.classes)
+        let capacity = Self.rows(classes: layer.classes, inputs: inputs)
+        self.capacity = capacity
+        // Uninitialised: every GEMM writes its rows before they are read (zeroing 256 MiB per block
+        // cost more than some whole checks).
+        let size = capacity * layer.classes
+        logits = [Float](unsafeUninitializedCapacity: size) { _, count in count = size }
+    }
+
+    /// Rows computed and scanned together. When W is small enough to stay in cache (small d), a few
+    /// rows at a time keep their logits in cache from the GEMM to the scan (one pass over memory
+    /// instead of three: sgemm's zeroing, its writes, the scan's reads); a large W is better read
+    /// once for the whole block.
+    func rowsPerPass(_ rows: Int) -> Int {
+        let C = layer.classes, d = layer.dimension
+        guard C * d * 4 <= 16 << 20 else { return rows }
+        return max(16, min(rows, (2 << 20) / (4 * max(C, 1))))
     }
 
     /// Rows per block: up to 1024, at most 64 Mi logits.
@@ -32,26 +46,36 @@ struct LogitBlock {
         guard rows > 0 else { return [] }
         // X Wᵀ; the bias is added during the scan (in Float32, as sgemm with β = 1 would), which
         // saves writing a C-wide bias row into the block before every GEMM.
-        layer.weights.withUnsafeBufferPointer { w in
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(C), Int32(d),
-                1, inputs, Int32(d), w.baseAddress, Int32(d), 0, &logits, Int32(C))
-        }
         var scans = [LogitScan](repeating: LogitScan(), count: rows)
-        let workers = max(1, min(threads, rows))
         let errors = errors
-        scans.withUnsafeMutableBufferPointer { scanBuffer in
-            nonisolated(unsafe) let out = scanBuffer
-            logits.withUnsafeBufferPointer { y in
+        let pass = rowsPerPass(rows)
+        for first in stride(from: 0, to: rows, by: pass) {
+            let count = min(pass, rows - first)
+            layer.weights.withUnsafeBufferPointer { w in
                 inputs.withUnsafeBufferPointer { xs in
-                    (layer.bias ?? []).withUnsafeBufferPointer { b in
-                        nonisolated(unsafe) let (y, xs, b) = (y, xs, b)
-                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                            for r in stride(from: worker, to: rows, by: workers) where owners[r] >= 0 {
-                                out[r] = LogitScan(
-                                    row: UnsafeBufferPointer(rebasing: y[(r * C)..<((r + 1) * C)]), bias: b,
-                                    owner: owners[r],
-                                    x: UnsafeBufferPointer(rebasing: xs[(r * d)..<((r + 1) * d)]), errors: errors)
+                    logits.withUnsafeMutableBufferPointer { y in
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(C), Int32(d),
+                            1, xs.baseAddress! + first * d, Int32(d), w.baseAddress, Int32(d), 0,
+                            y.baseAddress! + first * C, Int32(C))
+                    }
+                }
+            }
+            let workers = max(1, min(threads, count))
+            scans.withUnsafeMutableBufferPointer { scanBuffer in
+                nonisolated(unsafe) let out = scanBuffer
+                logits.withUnsafeBufferPointer { y in
+                    inputs.withUnsafeBufferPointer { xs in
+                        (layer.bias ?? []).withUnsafeBufferPointer { b in
+                            nonisolated(unsafe) let (y, xs, b) = (y, xs, b)
+                            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                                for r in stride(from: first + worker, to: first + count, by: workers)
+                                where owners[r] >= 0 {
+                                    out[r] = LogitScan(
+                                        row: UnsafeBufferPointer(rebasing: y[(r * C)..<((r + 1) * C)]), bias: b,
+                                        owner: owners[r],
+                                        x: UnsafeBufferPointer(rebasing: xs[(r * d)..<((r + 1) * d)]), errors: errors)
+                                }
                             }
                         }
                     }

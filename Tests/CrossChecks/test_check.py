@@ -189,3 +189,33 @@ def test_verify_accepts_real_and_rejects_tampered_certificates(unargmax, tmp_pat
     deep.write_text("[" * 100000 + "]" * 100000)
     code, _, err = unargmax("verify", layer, deep, check=False)
     assert code != 0 and "nested deeper" in err
+
+
+@pytest.mark.parametrize("dim, domain", [(4, ["--unbounded"]), (6, ["--box", "1"])])
+def test_interior_heavy_layers_take_the_containment_route(unargmax, tmp_path, dim, domain):
+    """Mostly interior classes (the probe sends them to containment rounds): 120 extreme points, 2880
+    convex combinations and duplicates of both kinds, shuffled.
+    Verdicts equal Qhull's and every certificate checks exactly."""
+    rng = np.random.default_rng(dim)
+    extreme = rng.normal(size=(120, dim))
+    extreme /= np.linalg.norm(extreme, axis=1, keepdims=True)
+    picks = rng.integers(0, 120, (2880, 3))
+    weights = rng.exponential(size=(2880, 3))
+    inside = 0.97 * np.einsum("ik,ikd->id", weights / weights.sum(1, keepdims=True), extreme[picks])
+    W = np.vstack([extreme, inside, extreme[:5], inside[:5]]).astype(np.float32)
+    W = W[rng.permutation(len(W))]
+    layer = tmp_path / "layer.npz"
+    np.savez(layer, W=W)
+    certs = tmp_path / "certs.json"
+    _, out, _ = unargmax("check", layer, *domain, "--format", "json", "--certificates", certs, "--quiet")
+    report = json.loads(out)
+    expected = scipy_unargmaxable(W, None)
+    assert report["summary"]["undecided"] == 0
+    assert [c["index"] for c in report["classes"] if c["verdict"] == "unargmaxable"] == expected
+    assert report["summary"]["argmaxable"] == 115  # the five duplicated vertices tie with their copies
+    proven_max, proven_unmax = verify_certificates(W, None, json.loads(certs.read_text()), report["domain"])
+    assert proven_unmax == set(expected) and proven_max == set(range(len(W))) - set(expected)
+    # Containment settles the interior: margins exactly 0, no braid-reflect steps for most classes.
+    interior = [c for c in report["classes"] if c["verdict"] == "unargmaxable"]
+    assert all(c["margin"]["upper"] == 0 for c in interior)
+    assert sum(c["steps"] == 0 for c in report["classes"]) > 2500
