@@ -9,7 +9,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test deps pydeps build release bench crosscheck-llm clean lint format e2e docs cli-reference doccomments \
+.PHONY: demo test deps pydeps build release bench bench-llm crosscheck-llm clean lint format e2e docs cli-reference doccomments \
 	citation
 
 # Install only the Debian packages that are missing (dpkg -s is cheap; apt-get is not).
@@ -116,6 +116,14 @@ notebooks: release
 # pin the tool's kernels; unset both so each library picks the kernels this CPU supports.
 bench: release pydeps
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/unargmax bench
+
+# An LLM-sized head (generated 128256 x 4096 BF16, anisotropic, with duplicates; ~1 GB under .models/, not
+# committed) checked with certificates against numpy's GEMM in the same run. Long: two GEMMs of that shape.
+LLM_CLASSES ?= 128256
+LLM_DIM ?= 4096
+bench-llm: release pydeps
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PYTHON) Tests/Benchmarks/bench_llm_head.py .build/release/unargmax \
+	  --classes $(LLM_CLASSES) --dim $(LLM_DIM)
 
 # Llama-3-sized counts against the independent implementation (~5 minutes; not part of `make test`).
 crosscheck-llm: release pydeps

@@ -70,6 +70,10 @@ public struct ArgmaxabilityReport: Sendable {
     public let results: [ClassResult]
     /// Wall-clock seconds the run took.
     public let seconds: Double
+    /// Seconds of exact-stage work (its programs and certification) for each class it decided or
+    /// tried, in no particular order: the distribution behind a run's time (its tail, not its mean,
+    /// is what a few hard classes cost). Empty for reports assembled from elsewhere.
+    public var exactStageSeconds: [Double] = []
 
     /// The indices of the decided classes with this verdict, ascending.
     public func indices(_ verdict: Verdict) -> [Int] { results.filter { $0.verdict == verdict }.map(\.index) }

@@ -1,4 +1,6 @@
 import BLASRuntime
+import CBLAS
+import Dispatch
 
 /// Which OpenBLAS kernels the GEMMs run on, and why. OpenBLAS is loaded on first use by the
 /// `BLASRuntime` target, which sets `OPENBLAS_CORETYPE` to the best kernel set the CPU supports
@@ -31,4 +33,31 @@ public enum BLASKernels {
         "Atom", "Athlon", "Opteron", "Opteron_SSE3", "Barcelona", "Nano", "Sandybridge", "Bobcat", "Bulldozer",
         "Piledriver", "Steamroller", "Excavator",
     ]
+}
+
+/// Row-blocked products whose every entry is bit-identical whatever the thread count.
+///
+/// OpenBLAS splits one product over its threads by columns and rows, and the kernels that take a
+/// split's edges round differently from the main ones, so the same entry can differ in its last
+/// bits between 1 and 2 threads (a report's margins would then depend on `--threads`). Here the
+/// rows are cut into groups fixed by the shapes alone, each group is one single-threaded `sgemm`,
+/// and the groups run in parallel: an entry depends only on its group's shape.
+enum FixedPartitionGEMM {
+    /// Runs `body(first, count)` for groups of `group` consecutive rows of `rows`, `threads` groups at
+    /// a time, with OpenBLAS single-threaded inside (restored to `threads` afterwards).
+    static func forEachGroup(
+        rows: Int, group: Int, threads: Int, _ body: @Sendable (_ first: Int, _ count: Int) -> Void
+    ) {
+        let size = max(1, group)
+        let groups = (rows + size - 1) / size
+        guard groups > 0 else { return }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(max(1, threads))) }
+        let workers = max(1, min(threads, groups))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for g in stride(from: worker, to: groups, by: workers) {
+                body(g * size, min(size, rows - g * size))
+            }
+        }
+    }
 }

@@ -79,6 +79,7 @@ extension UnargmaxableDetector {
         let size = max(1, chunkSize)
         var prepared: PreparedLayer? = nil
         var results: [ClassResult] = []
+        var exactSeconds: [Double] = []
         for (k, begin) in stride(from: 0, to: selected.count, by: size).enumerated() {
             if let shard, k % shard.count != shard.index { continue }
             let chunk = Array(selected[begin..<min(selected.count, begin + size)])
@@ -87,16 +88,19 @@ extension UnargmaxableDetector {
                 results += done
                 continue
             }
-            if prepared == nil { prepared = PreparedLayer(layer) }
+            if prepared == nil { prepared = PreparedLayer(layer, threads: max(1, options.threads)) }
             var chunkOptions = options
             chunkOptions.classes = chunk
             let report = detect(layer, options: chunkOptions, prepared: prepared!, progress: progress)
             try chunkFinished(report.results)
             results += report.results
+            exactSeconds += report.exactStageSeconds
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return ArgmaxabilityReport(
+        var report = ArgmaxabilityReport(
             classes: layer.classes, dimension: layer.dimension, hasBias: layer.hasBias, domain: options.domain,
             results: results.sorted { $0.index < $1.index }, seconds: seconds)
+        report.exactStageSeconds = exactSeconds
+        return report
     }
 }

@@ -57,7 +57,9 @@ public enum UnargmaxableDetector {
         _ layer: SoftmaxLayer, options: DetectorOptions = DetectorOptions(),
         progress: (@Sendable (DetectionProgress) -> Void)? = nil
     ) -> ArgmaxabilityReport {
-        detect(layer, options: options, prepared: PreparedLayer(layer), progress: progress)
+        detect(
+            layer, options: options, prepared: PreparedLayer(layer, threads: max(1, options.threads)),
+            progress: progress)
     }
 
     /// `detect` with the per-layer preparation done once by the caller (chunked runs share it).
@@ -125,6 +127,7 @@ public enum UnargmaxableDetector {
         }
 
         // Stage 2: exact.
+        var exactSeconds: [Double] = []
         if let objective = options.exact, !pending.isEmpty {
             let useExact = options.exactArithmetic || !layer.hasBias || !options.domain.isBounded
             let stage = ExactStage(
@@ -136,6 +139,7 @@ public enum UnargmaxableDetector {
             }
             for c in 0..<C {
                 guard let decision = decisions[c] else { continue }
+                exactSeconds.append(decision.seconds)
                 results[c].margin = decision.margin
                 results[c].certificate = decision.verdictIsCertified ? decision.certificate : nil
                 results[c].stage = results[c].verdict == .undecided ? .none : .exact
@@ -143,10 +147,12 @@ public enum UnargmaxableDetector {
         }
         openblas_set_num_threads(Int32(threads))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return ArgmaxabilityReport(
+        var report = ArgmaxabilityReport(
             classes: C, dimension: layer.dimension, hasBias: layer.hasBias,
             domain: options.domain, results: options.classes == nil ? results : selected.map { results[$0] },
             seconds: seconds)
+        report.exactStageSeconds = exactSeconds
+        return report
     }
 }
 
@@ -188,9 +194,9 @@ struct PreparedLayer {
     let errors: Float32LogitErrors
     let whitening: WhitenedStarts?
 
-    init(_ layer: SoftmaxLayer) {
+    init(_ layer: SoftmaxLayer, threads: Int) {
         errors = Float32LogitErrors(layer)
-        whitening = WhitenedStarts(layer: layer)
+        whitening = WhitenedStarts(layer: layer, threads: threads)
     }
 }
 

@@ -39,6 +39,8 @@ struct ExactStage {
     struct Decision {
         var margin: MarginBracket
         var certificate: Certificate?
+        /// Seconds spent on this class (filled in by `run`).
+        var seconds = 0.0
     }
 
     /// Decides `pending` (ascending class indices) given the certified argmaxable classes `frame`;
@@ -46,6 +48,7 @@ struct ExactStage {
     /// the layer (nil where not pending).
     func run(pending: [Int], frame: [Int], hints: (Int) -> [Int], progress: (Int, Int) -> Void) -> [Decision?] {
         var decisions = [Decision?](repeating: nil, count: layer.classes)
+        var seconds = [Double](repeating: 0, count: layer.classes)
         let total = pending.count
         var pending = pending
         var fallback: [Int] = []
@@ -62,11 +65,11 @@ struct ExactStage {
                 if containment {
                     let program = ContainmentProgram(
                         layer: layer, frame: frameSet.sorted(), domain: domain, internalRadius: internalRadius)
-                    solved = solve(pending, with: program.solve(chunk:))
+                    solved = solve(pending, with: program.solve(chunk:), seconds: &seconds)
                 } else {
                     let program = FrameProgram(
                         layer: layer, frame: frameSet.sorted(), domain: domain, internalRadius: internalRadius)
-                    solved = solve(pending, with: program.solve(chunk:))
+                    solved = solve(pending, with: program.solve(chunk:), seconds: &seconds)
                 }
                 var points: [(owner: Int, x: [Float])] = []
                 var pointOf = [Int](repeating: -1, count: pending.count)
@@ -152,7 +155,14 @@ struct ExactStage {
         let perClass = solveEach(fallback, hints: { hints($0) + (extraHints[$0] ?? []) }) { done in
             progress(settled + done, total)
         }
-        for (c, decision) in zip(fallback, perClass) { decisions[c] = decision }
+        for (c, decision) in zip(fallback, perClass) {
+            decisions[c] = decision
+            decisions[c]!.seconds += seconds[c]
+        }
+        let fellBack = Set(fallback)
+        for c in 0..<layer.classes where decisions[c] != nil && !fellBack.contains(c) {
+            decisions[c]!.seconds = seconds[c]
+        }
         return decisions
     }
 
@@ -194,20 +204,29 @@ struct ExactStage {
     }
 
     private func solve(
-        _ classes: [Int], with program: @Sendable ([Int]) -> [FrameProgram.Solution?]
+        _ classes: [Int], with program: @Sendable ([Int]) -> [FrameProgram.Solution?], seconds: inout [Double]
     ) -> [FrameResult] {
         var results = [FrameResult](repeating: .failed, count: classes.count)
+        var times = [Double](repeating: 0, count: classes.count)
+        defer { for (k, c) in classes.enumerated() { seconds[c] += times[k] } }
         let chunks = (classes.count + chunkSize - 1) / chunkSize
         let workers = max(1, min(threads, chunks))
         let tolerance = tolerance
         results.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let output = buffer
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for chunk in stride(from: worker, to: chunks, by: workers) {
-                    let range = (chunk * chunkSize)..<min(classes.count, (chunk + 1) * chunkSize)
-                    let solutions = program(Array(classes[range]))
-                    for (k, solution) in zip(range, solutions) {
-                        output[k] = classify(classes[k], solution, tolerance: tolerance)
+            times.withUnsafeMutableBufferPointer { timeBuffer in
+                nonisolated(unsafe) let (output, time) = (buffer, timeBuffer)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    for chunk in stride(from: worker, to: chunks, by: workers) {
+                        let range = (chunk * chunkSize)..<min(classes.count, (chunk + 1) * chunkSize)
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        let solutions = program(Array(classes[range]))
+                        // A chunk shares one program (warm solves): its time is shared evenly.
+                        let share = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(range.count)
+                        for (k, solution) in zip(range, solutions) {
+                            let begin = DispatchTime.now().uptimeNanoseconds
+                            output[k] = classify(classes[k], solution, tolerance: tolerance)
+                            time[k] = share + Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
+                        }
                     }
                 }
             }
@@ -269,8 +288,11 @@ struct ExactStage {
                 nonisolated(unsafe) let output = buffer
                 DispatchQueue.concurrentPerform(iterations: workers) { worker in
                     for k in stride(from: worker, to: classes.count, by: workers) {
+                        let start = DispatchTime.now().uptimeNanoseconds
                         let outcome = program.solve(class: classes[k], workingSet: workingSets[k])
-                        output[k] = Decision(margin: outcome.margin, certificate: outcome.certificate)
+                        output[k] = Decision(
+                            margin: outcome.margin, certificate: outcome.certificate,
+                            seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                         progress(counter.increment())
                     }
                 }

@@ -23,54 +23,45 @@ struct LogitBlock {
         logits = [Float](unsafeUninitializedCapacity: size) { _, count in count = size }
     }
 
-    /// Rows computed and scanned together. When W is small enough to stay in cache (small d), a few
-    /// rows at a time keep their logits in cache from the GEMM to the scan (one pass over memory
-    /// instead of three: sgemm's zeroing, its writes, the scan's reads); a large W is better read
-    /// once for the whole block.
-    func rowsPerPass(_ rows: Int) -> Int {
-        let C = layer.classes, d = layer.dimension
-        guard C * d * 4 <= 16 << 20 else { return rows }
-        return max(16, min(rows, (2 << 20) / (4 * max(C, 1))))
-    }
-
     /// Rows per block: up to 1024, at most 64 Mi logits.
     static func rows(classes: Int, inputs: Int) -> Int {
         max(1, min(1024, max(8, (64 << 20) / max(classes, 1)), inputs))
     }
 
+    /// Rows computed and scanned together, one single-threaded GEMM each (see `FixedPartitionGEMM`).
+    /// When W is small enough to stay in cache (small d), a few rows at a time keep their logits in
+    /// cache from the GEMM to the scan (one pass over memory instead of three: sgemm's zeroing, its
+    /// writes, the scan's reads); a large W is read once per 256 rows.
+    func rowsPerPass(_ rows: Int) -> Int {
+        let C = layer.classes, d = layer.dimension
+        guard C * d * 4 <= 16 << 20 else { return 256 }
+        return max(16, min(rows, (2 << 20) / (4 * max(C, 1))))
+    }
+
     /// Computes the logits of `rows` inputs (row-major, rows × d, every row inside the domain) and
-    /// scans each row that has an owner (owners[r] ≥ 0; −1 leaves row r unscanned).
+    /// scans each row that has an owner (owners[r] ≥ 0; −1 leaves row r unscanned). Bit-identical
+    /// for any thread count.
     mutating func scan(inputs: [Float], rows: Int, owners: [Int]) -> [LogitScan] {
         precondition(rows <= capacity && inputs.count >= rows * layer.dimension && owners.count >= rows)
         let C = layer.classes, d = layer.dimension
         guard rows > 0 else { return [] }
+        var scans = [LogitScan](repeating: LogitScan(), count: rows)
+        let (errors, layer, threads, group) = (errors, layer, threads, rowsPerPass(rows))
         // X Wᵀ; the bias is added during the scan (in Float32, as sgemm with β = 1 would), which
         // saves writing a C-wide bias row into the block before every GEMM.
-        var scans = [LogitScan](repeating: LogitScan(), count: rows)
-        let errors = errors
-        let pass = rowsPerPass(rows)
-        for first in stride(from: 0, to: rows, by: pass) {
-            let count = min(pass, rows - first)
-            layer.weights.withUnsafeBufferPointer { w in
+        scans.withUnsafeMutableBufferPointer { scanBuffer in
+            logits.withUnsafeMutableBufferPointer { y in
                 inputs.withUnsafeBufferPointer { xs in
-                    logits.withUnsafeMutableBufferPointer { y in
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(C), Int32(d),
-                            1, xs.baseAddress! + first * d, Int32(d), w.baseAddress, Int32(d), 0,
-                            y.baseAddress! + first * C, Int32(C))
-                    }
-                }
-            }
-            let workers = max(1, min(threads, count))
-            scans.withUnsafeMutableBufferPointer { scanBuffer in
-                nonisolated(unsafe) let out = scanBuffer
-                logits.withUnsafeBufferPointer { y in
-                    inputs.withUnsafeBufferPointer { xs in
+                    layer.weights.withUnsafeBufferPointer { w in
                         (layer.bias ?? []).withUnsafeBufferPointer { b in
-                            nonisolated(unsafe) let (y, xs, b) = (y, xs, b)
-                            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                                for r in stride(from: first + worker, to: first + count, by: workers)
-                                where owners[r] >= 0 {
+                            nonisolated(unsafe) let (out, y, xs, w, b) = (scanBuffer, y, xs, w, b)
+                            FixedPartitionGEMM.forEachGroup(rows: rows, group: group, threads: threads) {
+                                first, count in
+                                cblas_sgemm(
+                                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(C), Int32(d),
+                                    1, xs.baseAddress! + first * d, Int32(d), w.baseAddress, Int32(d), 0,
+                                    y.baseAddress! + first * C, Int32(C))
+                                for r in first..<(first + count) where owners[r] >= 0 {
                                     out[r] = LogitScan(
                                         row: UnsafeBufferPointer(rebasing: y[(r * C)..<((r + 1) * C)]), bias: b,
                                         owner: owners[r],

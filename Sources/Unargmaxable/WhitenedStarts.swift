@@ -17,6 +17,7 @@ struct WhitenedStarts {
     let mean: [Float]
     /// Σ⁻¹ (symmetric, d × d).
     let inverse: [Float]
+    let threads: Int
     private let blockSize = 2048
     private var blockStart = -1
     private var block: [Float] = []
@@ -24,7 +25,7 @@ struct WhitenedStarts {
     /// Nil when the layer is not anisotropic enough for whitening to pay (the mean row's squared
     /// norm is below 5 % of the rows' mean squared norm: random layers), has fewer classes than
     /// features, or the covariance cannot be factorised.
-    init?(layer: SoftmaxLayer) {
+    init?(layer: SoftmaxLayer, threads: Int) {
         let C = layer.classes, d = layer.dimension
         guard C > d, d >= 2 else { return nil }
         var mean = [Double](repeating: 0, count: d)
@@ -46,19 +47,35 @@ struct WhitenedStarts {
         guard meanNorm >= 0.05 * meanSquaredNorm else { return nil }
         // Σ from centred rows, block by block (float32 GEMMs accumulating into one d × d matrix):
         // centring first matters, since E[wwᵀ] − μμᵀ cancels catastrophically when the mean is large.
-        var moments = [Float](repeating: 0, count: d * d)
+        // Two fixed lanes (blocks alternate between them), each one single-threaded GEMM per block,
+        // summed in order: the same bits whatever the thread count (see `FixedPartitionGEMM`).
         let rowsPerBlock = max(1, min(C, (32 << 20) / (4 * d)))
-        var centred = [Float](repeating: 0, count: rowsPerBlock * d)
-        layer.weights.withUnsafeBufferPointer { w in
-            for first in stride(from: 0, to: C, by: rowsPerBlock) {
-                let rows = min(rowsPerBlock, C - first)
-                for r in 0..<rows {
-                    for j in 0..<d { centred[r * d + j] = Float(Double(w[(first + r) * d + j]) - mean[j]) }
+        let blocks = (C + rowsPerBlock - 1) / rowsPerBlock
+        let lanes = 2
+        var laneMoments = [[Float]](repeating: [], count: lanes)
+        laneMoments.withUnsafeMutableBufferPointer { laneBuffer in
+            layer.weights.withUnsafeBufferPointer { w in
+                nonisolated(unsafe) let (out, w) = (laneBuffer, w)
+                let mean = mean
+                FixedPartitionGEMM.forEachGroup(rows: lanes, group: 1, threads: threads) { lane, _ in
+                    var moments = [Float](repeating: 0, count: d * d)
+                    var centred = [Float](repeating: 0, count: rowsPerBlock * d)
+                    for block in stride(from: lane, to: blocks, by: lanes) {
+                        let first = block * rowsPerBlock, rows = min(rowsPerBlock, C - first)
+                        for r in 0..<rows {
+                            for j in 0..<d { centred[r * d + j] = Float(Double(w[(first + r) * d + j]) - mean[j]) }
+                        }
+                        cblas_sgemm(
+                            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(rows), 1, centred,
+                            Int32(d), centred, Int32(d), 1, &moments, Int32(d))
+                    }
+                    out[lane] = moments
                 }
-                cblas_sgemm(
-                    CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(rows), 1, centred, Int32(d),
-                    centred, Int32(d), 1, &moments, Int32(d))
             }
+        }
+        var moments = laneMoments[0]
+        for lane in 1..<lanes {
+            for k in 0..<(d * d) { moments[k] += laneMoments[lane][k] }
         }
         var covariance = [Double](repeating: 0, count: d * d)
         var trace = 0.0
@@ -83,6 +100,7 @@ struct WhitenedStarts {
         }
         guard inverse.allSatisfy(\.isFinite) else { return nil }
         self.layer = layer
+        self.threads = threads
         self.mean = mean.map(Float.init)
         self.inverse = inverse
     }
@@ -110,9 +128,19 @@ struct WhitenedStarts {
             }
         }
         block = [Float](repeating: 0, count: rows * d)
-        cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(d), 1, centred, Int32(d), inverse,
-            Int32(d), 0, &block, Int32(d))
+        block.withUnsafeMutableBufferPointer { out in
+            centred.withUnsafeBufferPointer { x in
+                inverse.withUnsafeBufferPointer { a in
+                    nonisolated(unsafe) let (out, x, a) = (out, x, a)
+                    FixedPartitionGEMM.forEachGroup(rows: rows, group: 256, threads: threads) { first, count in
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(d), Int32(d), 1,
+                            x.baseAddress! + first * d, Int32(d), a.baseAddress, Int32(d), 0,
+                            out.baseAddress! + first * d, Int32(d))
+                    }
+                }
+            }
+        }
         blockStart = first
     }
 }

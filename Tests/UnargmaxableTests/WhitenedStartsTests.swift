@@ -38,7 +38,7 @@ struct WhitenedStartsTests {
     @Test("on an anisotropic layer the whitened start wins far more often than x = w_c")
     func anisotropic() throws {
         let layer = try Self.anisotropicLayer(classes: 600, dimension: 64)
-        guard var starts = WhitenedStarts(layer: layer) else {
+        guard var starts = WhitenedStarts(layer: layer, threads: 2) else {
             Issue.record("whitening not used on an anisotropic layer")
             return
         }
@@ -51,6 +51,6 @@ struct WhitenedStartsTests {
     func isotropic() throws {
         let arrays = RandomLayerArrays(classes: 500, dimension: 8, bias: false, distribution: .normal, seed: 3)
         let layer = try SoftmaxLayer(weights: arrays.weights, classes: 500, dimension: 8)
-        #expect(WhitenedStarts(layer: layer) == nil)
+        #expect(WhitenedStarts(layer: layer, threads: 2) == nil)
     }
 }
