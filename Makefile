@@ -96,8 +96,18 @@ format:
 test: lint build pydeps
 	Tests/check_no_temp_leftovers.sh $(SWIFT) test --skip-build
 	UNARGMAX=$(CURDIR)/.build/debug/unargmax Tests/check_no_temp_leftovers.sh $(PYTHON) -m pytest -q Tests/CrossChecks
+	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory notebooks-check
 	$(MAKE) --no-print-directory docs
+
+# The results database on a real PostgreSQL server: Debian's postgresql (installed when missing), a throwaway
+# cluster in a temporary directory deleted afterwards (Tests/PostgreSQL/run_with_server.sh); the Swift suite
+# runs on both engines, the pytest file compares the server's tables with SQLite's. ~25 s once installed.
+.PHONY: test-postgres
+test-postgres: build pydeps
+	Tests/check_no_temp_leftovers.sh Tests/PostgreSQL/run_with_server.sh sh -c '$(SWIFT) test --skip-build \
+	  --filter ResultsDatabaseTests && UNARGMAX=$(CURDIR)/.build/debug/unargmax $(PYTHON) -m pytest -q \
+	  Tests/CrossChecks/test_results_postgres.py'
 
 # Notebooks/: execute every notebook in quick mode (UNARGMAX_QUICK=1, copies in a temp dir, any cell
 # error fails), then check the committed copies were executed, in full mode, against this `unargmax`.

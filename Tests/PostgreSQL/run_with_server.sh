@@ -23,8 +23,14 @@ BIN=$(bindir)
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/unargmax-postgres.XXXXXX")
 as_server() { "$@"; }
 if [ "$(id -u)" = 0 ]; then
-    chown postgres "$DIR"
     as_server() { runuser -u postgres -- "$@"; }
+    chown postgres "$DIR"
+    # A private TMPDIR (Tests/check_no_temp_leftovers.sh makes one, mode 700) is closed to `postgres`.
+    if ! as_server test -w "$DIR"; then
+        rmdir "$DIR"
+        DIR=$(mktemp -d /tmp/unargmax-postgres.XXXXXX)
+        chown postgres "$DIR"
+    fi
 fi
 cleanup() {
     status=$?
