@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -24,9 +25,18 @@ def random_layer(directory, seed, classes=500, dim=4):
     return path
 
 
+SCHEMA = os.path.join(os.path.dirname(__file__), "../../Documentation/schemas/results.schema.json")
+
+
 def query(unargmax, db, *args, fmt="json"):
+    """`unargmax results ARGS` on `db`; JSON output is parsed and checked against its schema."""
     _, out, _ = unargmax("results", *args, "--db", db, "--format", fmt)
-    return json.loads(out) if fmt == "json" else out
+    if fmt != "json":
+        return out
+    rows = json.loads(out)
+    with open(SCHEMA, encoding="utf-8") as f:
+        jsonschema.validate(rows, json.load(f), cls=jsonschema.Draft202012Validator)
+    return rows
 
 
 def test_check_records_once_and_results_match_the_report(unargmax, tmp_path):
