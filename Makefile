@@ -3,7 +3,8 @@
 #   make test   — installs what is missing, builds, runs the Swift tests and the Python cross-checks
 # `.ci/run` calls `make test` and nothing else.
 
-APT_PACKAGES := pkg-config libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev zlib1g-dev
+APT_PACKAGES := pkg-config libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev zlib1g-dev libsqlite3-dev \
+	libpq-dev
 PYTHON ?= python3
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -68,7 +69,8 @@ doccomments:
 # comments, compiler warnings while extracting symbol graphs). 30-45 s after a debug build, longer from
 # clean (it builds SymbolKit and extracts symbol graphs); `make test` runs it last, so CI checks it.
 DOC_TARGETS := Unargmaxable RegionCounting ExactArithmetic ConvexHulls LayerFormats LinearProgramming \
-	BraidArrangements ModelFormats Vocabularies OutputHeads ModelHub LayerStudies ClassGeometry RankDepth SigmoidLayers Checksums
+	BraidArrangements ModelFormats Vocabularies OutputHeads ModelHub LayerStudies ClassGeometry RankDepth SigmoidLayers Checksums \
+	ResultsDatabase
 docs: deps
 	@mkdir -p .build
 	$(SWIFT) package --disable-sandbox generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t)) \
@@ -94,8 +96,18 @@ format:
 test: lint build pydeps
 	Tests/check_no_temp_leftovers.sh $(SWIFT) test --skip-build
 	UNARGMAX=$(CURDIR)/.build/debug/unargmax Tests/check_no_temp_leftovers.sh $(PYTHON) -m pytest -q Tests/CrossChecks
+	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory notebooks-check
 	$(MAKE) --no-print-directory docs
+
+# The results database on a real PostgreSQL server: Debian's postgresql (installed when missing), a throwaway
+# cluster in a temporary directory deleted afterwards (Tests/PostgreSQL/run_with_server.sh); the Swift suite
+# runs on both engines, the pytest file compares the server's tables with SQLite's. ~25 s once installed.
+.PHONY: test-postgres
+test-postgres: build pydeps
+	Tests/check_no_temp_leftovers.sh Tests/PostgreSQL/run_with_server.sh sh -c '$(SWIFT) test --skip-build \
+	  --filter ResultsDatabaseTests && UNARGMAX=$(CURDIR)/.build/debug/unargmax $(PYTHON) -m pytest -q \
+	  Tests/CrossChecks/test_results_postgres.py'
 
 # Notebooks/: execute every notebook in quick mode (UNARGMAX_QUICK=1, copies in a temp dir, any cell
 # error fails), then check the committed copies were executed, in full mode, against this `unargmax`.

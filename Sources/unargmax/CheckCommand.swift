@@ -138,6 +138,14 @@ struct CheckCommand: ParsableCommand {
             """)
     var chunkSize = UnargmaxableDetector.defaultChunkSize
 
+    @Option(
+        help: """
+            Record the run (model, options, every class) in this results database: an SQLite file (created if \
+            missing) or a postgresql:// URL. A run already recorded (same layer, options and shard) is not \
+            recorded again. Query with `unargmax results`; see Documentation/Results.md.
+            """)
+    var db: String?
+
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
@@ -214,7 +222,9 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
+        let started = Date()
         let filters = try filters()
+        let store = try db.map(ResultsRecording.open)
         let model = try head.load(layer, quiet: quiet)
         let softmax = SoftmaxLayer(model.arrays, useBias: !ignoreBias)
         var options = options
@@ -293,5 +303,12 @@ struct CheckCommand: ParsableCommand {
             }
         }
         try CommandSupport.emit(rendered, output: output)
+        if let store {
+            let run = ResultsRecording.run(
+                report, layerPath: layer, model: model, digest: digest, options: recorded,
+                shard: shard.map { (index: $0.index, count: $0.count) },
+                started: started, finished: Date())
+            try ResultsRecording.record(run, in: store, quiet: quiet)
+        }
     }
 }
