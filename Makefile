@@ -3,7 +3,8 @@
 #   make test   — installs what is missing, builds, runs the Swift tests and the Python cross-checks
 # `.ci/run` calls `make test` and nothing else.
 
-APT_PACKAGES := pkg-config libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev zlib1g-dev
+APT_PACKAGES := pkg-config libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev zlib1g-dev libsqlite3-dev \
+	libpq-dev
 PYTHON ?= python3
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -68,7 +69,8 @@ doccomments:
 # comments, compiler warnings while extracting symbol graphs). 30-45 s after a debug build, longer from
 # clean (it builds SymbolKit and extracts symbol graphs); `make test` runs it last, so CI checks it.
 DOC_TARGETS := Unargmaxable RegionCounting ExactArithmetic ConvexHulls LayerFormats LinearProgramming \
-	BraidArrangements ModelFormats Vocabularies OutputHeads ModelHub LayerStudies ClassGeometry RankDepth SigmoidLayers Checksums
+	BraidArrangements ModelFormats Vocabularies OutputHeads ModelHub LayerStudies ClassGeometry RankDepth SigmoidLayers Checksums \
+	ResultsDatabase
 docs: deps
 	@mkdir -p .build
 	$(SWIFT) package --disable-sandbox generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t)) \

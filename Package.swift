@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "ClassGeometry", targets: ["ClassGeometry"]),
         .library(name: "RankDepth", targets: ["RankDepth"]),
         .library(name: "SigmoidLayers", targets: ["SigmoidLayers"]),
+        .library(name: "ResultsDatabase", targets: ["ResultsDatabase"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,13 +36,16 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        // System libraries (Debian: libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev zlib1g-dev).
+        // System libraries (Debian: libgmp-dev libflint-dev libqhull-dev libglpk-dev libopenblas-dev zlib1g-dev
+        // libsqlite3-dev libpq-dev).
         systemLibrary("CGMP", apt: "libgmp-dev"),
         systemLibrary("CFLINT", apt: "libflint-dev"),
         systemLibrary("CQhull", pkgConfig: "qhull_r", apt: "libqhull-dev"),
         systemLibrary("CGLPK", apt: "libglpk-dev"),
         systemLibrary("CBLAS", apt: "libopenblas-dev"),  // headers only; see BLASRuntime
         systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        systemLibrary("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
+        systemLibrary("CPostgreSQL", pkgConfig: "libpq", apt: "libpq-dev"),  // libpq, PostgreSQL's own client
 
         // OpenBLAS loaded at run time with kernels chosen for this CPU (Debian's 0.3.21 misdetects newer ones).
         .target(name: "BLASRuntime", dependencies: ["CBLAS"], linkerSettings: [.linkedLibrary("dl")]),
@@ -80,12 +84,14 @@ let package = Package(
         .target(name: "RankDepth", dependencies: ["Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
         // Multi-label (sigmoid) layers: which label sets some input makes exactly positive.
         .target(name: "SigmoidLayers", dependencies: ["Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
+        // Runs, models and classes in SQLite or PostgreSQL: plain data in, tables out (no detector module).
+        .target(name: "ResultsDatabase", dependencies: ["CSQLite", "CPostgreSQL"]),
         .executableTarget(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
                 "OutputHeads", "ModelFormats", "Vocabularies", "ModelHub", "LayerStudies", "ClassGeometry",
-                "RankDepth", "SigmoidLayers",
+                "RankDepth", "SigmoidLayers", "ResultsDatabase", "Checksums",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -120,5 +126,6 @@ let package = Package(
         .testTarget(
             name: "SigmoidLayersTests",
             dependencies: ["SigmoidLayers", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
+        .testTarget(name: "ResultsDatabaseTests", dependencies: ["ResultsDatabase"]),
     ]
 )
