@@ -129,6 +129,14 @@ struct CheckCommand: ParsableCommand {
             """)
     var journal: String?
 
+    @Option(
+        help: """
+            Record the run (model, options, every class) in this results database: an SQLite file (created if \
+            missing) or a postgresql:// URL. A run already recorded (same layer, options and shard) is not \
+            recorded again. Query with `unargmax results`; see Documentation/Results.md.
+            """)
+    var db: String?
+
     @Option(help: "With --journal: classes decided between two journal writes.")
     var journalChunk = UnargmaxableDetector.defaultChunkSize
 
@@ -207,7 +215,9 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
+        let started = Date()
         let filters = try filters()
+        let store = try db.map(ResultsRecording.open)
         let model = try head.load(layer, quiet: quiet)
         let softmax = SoftmaxLayer(model.arrays, useBias: !ignoreBias)
         var options = options
@@ -292,5 +302,11 @@ struct CheckCommand: ParsableCommand {
             }
         }
         try CommandSupport.emit(rendered, output: output)
+        if let store {
+            let run = ResultsRecording.run(
+                report, layerPath: layer, model: model, digest: digest, options: recorded, shard: shard,
+                started: started, finished: Date())
+            try ResultsRecording.record(run, in: store, quiet: quiet)
+        }
     }
 }

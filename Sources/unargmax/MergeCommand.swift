@@ -32,6 +32,13 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Write the merged certificates here: JSON, or the binary layout when the name ends in .npz.")
     var certificatesOut: String?
 
+    @Option(
+        help: """
+            Record the merged run in this results database (an SQLite file or a postgresql:// URL), as \
+            `unargmax check --db` records an unsharded run; see Documentation/Results.md.
+            """)
+    var db: String?
+
     func validate() throws {
         guard !shards.isEmpty else { throw ValidationError("Give the shard reports to merge.") }
         if certificatesIn.isEmpty != (certificatesOut == nil) {
@@ -75,6 +82,8 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
+        let started = Date()
+        let store = try db.map(ResultsRecording.open)
         let parts = try shards.map(Self.read).sorted { $0.index < $1.index }
         let first = parts[0]
         for part in parts {
@@ -172,5 +181,11 @@ struct MergeCommand: ParsableCommand {
             }
         }
         try CommandSupport.emit(rendered, output: output)
+        if let store {
+            let run = try ResultsRecording.run(
+                mergedReport: merged, certificates: certificatesOut == nil ? nil : certificates, started: started,
+                finished: Date())
+            try ResultsRecording.record(run, in: store, quiet: false)
+        }
     }
 }

@@ -17,6 +17,7 @@ struct Unargmax: ParsableCommand {
             InspectCommand.self,
             VerifyCommand.self,
             MergeCommand.self,
+            ResultsCommand.self,
             DepthCommand.self,
             SigmoidCommand.self,
             HullCommand.self,
