@@ -23,13 +23,13 @@ struct ServeCommand: ParsableCommand {
             from beside this executable, from UNARGMAX_SERVE, or from Server/.build in the source tree this \
             executable was built in.
 
-              unargmax check Examples/tiny-bert-mlm --db results.db
-              unargmax serve --db results.db --port 8080
+              unargmax check Examples/tiny-bert-mlm --db results.sqlite
+              unargmax serve --db results.sqlite --port 8080
             """
     )
 
-    @Option(help: "The results database: a SQLite file (as `unargmax check --db` writes it) or a postgresql:// URL.")
-    var db: String
+    @Option(help: "The results database: an SQLite file (as `unargmax check --db` writes it) or a postgresql:// URL.")
+    var db = "results.sqlite"
 
     @Option(help: "The address to listen on. The default answers this machine only; 0.0.0.0 opens it to the network.")
     var host = "127.0.0.1"

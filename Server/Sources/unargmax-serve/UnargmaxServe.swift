@@ -39,7 +39,9 @@ struct UnargmaxServe: AsyncParsableCommand {
         do {
             store = try ResultsStore.open(db, readOnly: true)
         } catch {
-            throw ServeFailure("cannot open the results database \(name): \(error)")
+            // The store's errors name the database already.
+            throw ServeFailure(
+                error is ResultsDatabaseError ? "cannot serve \(error)" : "cannot serve \(name): \(error)")
         }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "unargmax-serve")
