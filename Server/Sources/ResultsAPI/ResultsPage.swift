@@ -53,7 +53,8 @@ public enum ResultsPage {
           input[type=search] { font: inherit; padding: 5px 8px; width: 340px; border: 1px solid #aab1bf;
                                border-radius: 4px; }
           table { border-collapse: collapse; background: #fff; border: 1px solid var(--line); }
-          th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+          th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top;
+                   white-space: nowrap; }
           th { background: #eef0f4; font-size: 13px; }
           td.num { text-align: right; font-variant-numeric: tabular-nums; }
           td.token { font-family: ui-monospace, "DejaVu Sans Mono", monospace; white-space: pre; color: var(--accent); }
