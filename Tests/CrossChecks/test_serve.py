@@ -246,6 +246,15 @@ def test_missing_database_is_a_clear_error(tmp_path, server_binary):
     assert not missing.exists()
 
 
+def test_unreachable_postgresql_is_a_clear_error_without_the_password(server_binary):
+    env = dict(os.environ, UNARGMAX_SERVE=server_binary)
+    proc = subprocess.run([unargmax_path(), "serve", "--db", "postgresql://me:hunter2@127.0.0.1:1/results",
+                           "--port", "0"], capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode != 0
+    assert "127.0.0.1:1/results" in proc.stderr and "cannot connect" in proc.stderr
+    assert "hunter2" not in proc.stderr + proc.stdout
+
+
 def test_unbuilt_server_says_how_to_build_it(tmp_path):
     env = dict(os.environ, UNARGMAX_SERVE=str(tmp_path / "unargmax-serve"))
     proc = subprocess.run([unargmax_path(), "serve", "--db", "x.db"], capture_output=True, text=True, timeout=60,
@@ -260,7 +269,7 @@ def test_port_in_use_is_a_clear_error(server, server_binary, database):
     proc = subprocess.run([unargmax_path(), "serve", "--db", database, "--port", str(server.port)],
                           capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode != 0
-    assert f"127.0.0.1:{server.port}" in proc.stderr
+    assert f"127.0.0.1:{server.port}: Address already in use" in proc.stderr
     assert "Fatal error" not in proc.stderr
 
 

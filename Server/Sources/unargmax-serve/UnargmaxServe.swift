@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import ResultsAPI
 import ResultsDatabase
 
@@ -64,6 +65,9 @@ struct UnargmaxServe: AsyncParsableCommand {
             logger: logger)
         do {
             try await app.runService()
+        } catch let error as IOError {
+            // e.g. "Address already in use" rather than NIO's description of the failed system call.
+            throw ServeFailure("cannot serve on \(host):\(port): \(String(cString: strerror(error.errnoCode)))")
         } catch {
             throw ServeFailure("cannot serve on \(host):\(port): \(error)")
         }
