@@ -9,14 +9,17 @@ tokens on the page (a screenshot goes to .build/test-artefacts/serve-page.png).
 Needs `make serve` (the server binary; UNARGMAX_SERVE names it) and `chromium`: `make test-serve` provides
 both and runs this file.
 """
+import fcntl
 import html.parser
 import json
 import os
+import queue
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -372,3 +375,118 @@ def test_page_shows_hostile_tokens_as_text(tmp_path, unargmax, server_binary):
     assert set(HOSTILE.values()) <= set(tokens)
     # Shown as text: no element was made from a token.
     assert "<img src=x" not in dom and "<script>alert" not in dom
+
+
+def high_descriptor(descriptor):
+    """A copy of the file descriptor numbered 10 or more; the original is closed."""
+    copy = fcntl.fcntl(descriptor, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(descriptor)
+    return copy
+
+
+class DevTools:
+    """Headless Chromium driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: commands on the
+    child's fd 3, answers on its fd 4, each message JSON ending in a NUL byte), to click and type in the page."""
+
+    def __init__(self, tmp_path):
+        command_read, self.command_write = os.pipe()
+        self.answer_read, answer_write = os.pipe()
+        # The child's ends above fd 9, so that putting them on 3 and 4 cannot overwrite one with the other.
+        command_read, answer_write = (high_descriptor(command_read), high_descriptor(answer_write))
+        self.scratch = tempfile.mkdtemp(prefix="chromium-")
+        arguments = [chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                     "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'devtools-profile'}",
+                     "--remote-debugging-pipe", "about:blank"]
+        # bash (dash takes single-digit fds only) puts the pipe's ends on fds 3 and 4, where Chromium expects them.
+        self.process = subprocess.Popen(
+            ["bash", "-c", f'exec "$0" "$@" 3<&{command_read} 4>&{answer_write}', *arguments],
+            pass_fds=(command_read, answer_write), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=dict(os.environ, TMPDIR=self.scratch, HOME=str(tmp_path)))
+        os.close(command_read)
+        os.close(answer_write)
+        self.answers, self.next_id = queue.Queue(), 0
+        threading.Thread(target=self._read, daemon=True).start()
+        try:
+            target = self.call("Target.createTarget", url="about:blank")["targetId"]
+            self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self):
+        buffer = b""
+        while chunk := os.read(self.answer_read, 65536):
+            buffer += chunk
+            *messages, buffer = buffer.split(b"\0")
+            for message in messages:
+                self.answers.put(json.loads(message))
+
+    def call(self, method, session=None, **parameters):
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": parameters}
+        if session:
+            message["sessionId"] = session
+        os.write(self.command_write, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = self.answers.get(timeout=1)
+            except queue.Empty:
+                assert self.process.poll() is None, f"chromium exited ({self.process.returncode}) during {method}"
+                assert time.monotonic() < deadline, f"chromium did not answer {method} within 60 s"
+                continue
+            if answer.get("id") == self.next_id:
+                assert "error" not in answer, answer
+                return answer["result"]
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", session=self.session, expression=expression, returnByValue=True,
+                           awaitPromise=True)
+        assert "exceptionDetails" not in result, result
+        return result["result"].get("value")
+
+    def wait_for(self, expression, seconds=30):
+        """Polls until the expression is truthy; returns its value."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"never true in the page: {expression}")
+
+    def close(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self.command_write)
+        os.close(self.answer_read)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def test_page_selecting_and_filtering_in_chromium(server, tmp_path):
+    browser = DevTools(tmp_path)
+    try:
+        browser.call("Page.navigate", session=browser.session, url=server.url + "/")
+        rows = "[...document.querySelectorAll('#experiments tbody tr')]"
+        assert browser.wait_for(f"{rows}.length") == 2
+        assert browser.evaluate("document.getElementById('tokens-section').hidden") is True
+        # Selecting an experiment lists its model's unargmaxable tokens.
+        browser.evaluate(f"{rows}.find((row) => row.textContent.includes('tiny-bert-mlm')).click()")
+        tokens = "[...document.querySelectorAll('#tokens td.token')].map((cell) => cell.textContent)"
+        assert sorted(browser.wait_for(f"{tokens}.length === 5 && {tokens}")) == sorted(FIVE_TOKENS)
+        assert browser.evaluate("document.getElementById('selected').textContent") == "tiny-bert-mlm"
+        # Typing in the filter keeps the matching experiments, puts the filter in the address, lists its tokens.
+        browser.evaluate("const box = document.getElementById('model'); box.value = 'RANDOM-2000';"
+                         "box.dispatchEvent(new Event('input'))")
+        assert browser.wait_for(f"{rows}.length === 1 && {rows}[0].textContent.includes('random-2000x6')")
+        assert browser.wait_for("location.search") == "?model=RANDOM-2000"
+        unargmaxable = get_json(server, "/api/classes?model=random-2000&verdict=unargmaxable")
+        count = "document.querySelectorAll('#tokens tbody tr').length"
+        assert browser.wait_for(f"{count} === {len(unargmaxable)} && {count}") == len(unargmaxable)
+        assert browser.evaluate("document.getElementById('error').hidden") is True
+    finally:
+        browser.close()
