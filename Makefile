@@ -12,6 +12,7 @@ export DEBIAN_FRONTEND := noninteractive
 
 .PHONY: demo test deps pydeps build release bench bench-llm crosscheck-llm clean lint format e2e docs cli-reference doccomments \
 	citation
+.PHONY: serve test-serve chromium
 
 # Install only the Debian packages that are missing (dpkg -s is cheap; apt-get is not).
 deps:
@@ -55,14 +56,14 @@ demo: release
 
 # swift-format ships with the toolchain; the committed .swift-format sets 4-space indents and 120 columns.
 # It cannot break string literals or comments, so Tests/check_line_length.py holds those to 120 characters too.
-SWIFT_SOURCES := Sources Tests Package.swift
+SWIFT_SOURCES := Sources Tests Package.swift Server/Sources Server/Tests Server/Package.swift
 lint: doccomments
 	swift-format lint --strict --parallel --recursive $(SWIFT_SOURCES)
 	$(PYTHON) Tests/check_line_length.py
 
 # Every public declaration in Sources has a /// doc comment (DocC shows it; see Tests/check_doc_comments.py).
 doccomments:
-	$(PYTHON) Tests/check_doc_comments.py Sources
+	$(PYTHON) Tests/check_doc_comments.py Sources Server/Sources
 
 # DocC for every library module (Sources/<Module>/<Module>.docc), one archive per module in
 # .build/plugins/Swift-DocC/outputs/. Fails on any warning (unresolved symbol links, bad doc
@@ -95,8 +96,10 @@ format:
 
 test: lint build pydeps
 	Tests/check_no_temp_leftovers.sh $(SWIFT) test --skip-build
-	UNARGMAX=$(CURDIR)/.build/debug/unargmax Tests/check_no_temp_leftovers.sh $(PYTHON) -m pytest -q Tests/CrossChecks
+	UNARGMAX=$(CURDIR)/.build/debug/unargmax Tests/check_no_temp_leftovers.sh $(PYTHON) -m pytest -q Tests/CrossChecks \
+	  --ignore=Tests/CrossChecks/test_serve.py
 	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-serve
 	$(MAKE) --no-print-directory notebooks-check
 	$(MAKE) --no-print-directory docs
 
@@ -108,6 +111,24 @@ test-postgres: build pydeps
 	Tests/check_no_temp_leftovers.sh Tests/PostgreSQL/run_with_server.sh sh -c '$(SWIFT) test --skip-build \
 	  --filter ResultsDatabaseTests && UNARGMAX=$(CURDIR)/.build/debug/unargmax $(PYTHON) -m pytest -q \
 	  Tests/CrossChecks/test_results_postgres.py'
+
+# The results server, a package of its own (Server/) so that Hummingbird and SwiftNIO stay out of the core's
+# resolution and build (`make demo` never touches them): `make serve` builds Server/.build/debug/unargmax-serve,
+# which `unargmax serve` runs. `make test-serve` runs its Swift tests, then drives it over real HTTP and in
+# Debian's headless Chromium (installed when missing); the page's screenshot is .build/test-artefacts/serve-page.png.
+SERVE_BINARY := $(CURDIR)/Server/.build/debug/unargmax-serve
+serve: deps
+	$(SWIFT) build --package-path Server --product unargmax-serve
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "Installing Debian package: chromium"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test-serve: build serve pydeps chromium
+	$(SWIFT) build --package-path Server --build-tests
+	Tests/check_no_temp_leftovers.sh $(SWIFT) test --package-path Server --skip-build
+	UNARGMAX=$(CURDIR)/.build/debug/unargmax UNARGMAX_SERVE=$(SERVE_BINARY) Tests/check_no_temp_leftovers.sh \
+	  $(PYTHON) -m pytest -q -s Tests/CrossChecks/test_serve.py
 
 # Notebooks/: execute every notebook in quick mode (UNARGMAX_QUICK=1, copies in a temp dir, any cell
 # error fails), then check the committed copies were executed, in full mode, against this `unargmax`.

@@ -29,6 +29,7 @@ struct Unargmax: ParsableCommand {
             SweepCommand.self,
             RandomCommand.self,
             PreventCommand.self,
+            ServeCommand.self,
             BenchCommand.self,
         ]
     )
