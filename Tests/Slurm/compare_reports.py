@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Compares two JSON reports of `unargmax check` (e.g. a merged sharded run and one unsharded run).
+
+Strict (the default): the whole reports must be equal except the timing fields (`summary.seconds`);
+every difference is listed by path, and differences inside `classes` are grouped by field with the
+classes they occur on. `--verdicts-only`: the layer, domain, options and summary counts must be equal,
+and class by class the index, token and verdict; steps, stages and margin brackets may differ.
+
+Exit status: 0 equal, 1 different, 2 unreadable input (with a message naming the file).
+"""
+import argparse
+import json
+import sys
+from collections import defaultdict
+
+TIMING_FIELDS = [("summary", "seconds")]
+VERDICT_FIELDS = ("index", "token", "verdict")
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            report = json.load(f)
+    except (OSError, ValueError) as error:
+        sys.exit(f"compare_reports: {path}: not a readable JSON report ({error})")
+    if not isinstance(report, dict) or not isinstance(report.get("classes"), list):
+        sys.exit(f"compare_reports: {path}: not a report of `unargmax check --format json` (no classes list)")
+    return report
+
+
+def without_timing(report):
+    report = json.loads(json.dumps(report))
+    for *parents, leaf in TIMING_FIELDS:
+        node = report
+        for key in parents:
+            node = node.get(key, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return report
+
+
+def differences(a, b, path=""):
+    """Yields (path, a, b) for every leaf where a and b differ (a missing side is the string '<absent>')."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            yield from differences(a.get(key, "<absent>"), b.get(key, "<absent>"), f"{path}.{key}" if path else key)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            yield from differences(x, y, f"{path}[{i}]")
+    elif a != b or type(a) is not type(b):
+        yield path, a, b
+
+
+def class_field(path):
+    """'classes[17].margin.lower' → (17, 'margin.lower'); None outside the classes list."""
+    if not path.startswith("classes["):
+        return None
+    index, _, rest = path[len("classes["):].partition("]")
+    return int(index), rest.lstrip(".") or "(the whole class)"
+
+
+def compare(expected, actual, verdicts_only=False, show=10):
+    """Returns the list of lines describing every difference (empty when the reports are equal)."""
+    expected, actual = without_timing(expected), without_timing(actual)
+    lines = []
+    for key in [k for k in expected if k != "classes"] + [k for k in actual if k not in expected]:
+        for path, x, y in differences(expected.get(key, "<absent>"), actual.get(key, "<absent>"), key):
+            lines.append(f"{path}: {json.dumps(x)} ≠ {json.dumps(y)}")
+    a, b = expected["classes"], actual["classes"]
+    if len(a) != len(b):
+        lines.append(f"classes: {len(a)} ≠ {len(b)} entries")
+        return lines
+    if verdicts_only:
+        a = [{k: c.get(k) for k in VERDICT_FIELDS} for c in a]
+        b = [{k: c.get(k) for k in VERDICT_FIELDS} for c in b]
+    by_field = defaultdict(list)  # field → [(class index, expected, actual)]
+    for path, x, y in differences(a, b, "classes"):
+        position, field = class_field(path) or (None, path)
+        by_field[field].append((expected["classes"][position].get("index", position), x, y))
+    for field, cases in sorted(by_field.items(), key=lambda item: -len(item[1])):
+        shown = ", ".join(f"class {c}: {json.dumps(x)} ≠ {json.dumps(y)}" for c, x, y in cases[:show])
+        more = f", … ({len(cases) - show} more)" if len(cases) > show else ""
+        lines.append(f"classes[].{field} differs on {len(cases)} of {len(a)} classes: {shown}{more}")
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("expected", help="the reference report (e.g. the unsharded run)")
+    parser.add_argument("actual", help="the report compared with it (e.g. the merged shards)")
+    parser.add_argument("--verdicts-only", action="store_true",
+                        help="compare layer, options, summary and verdicts; not steps, stages, brackets")
+    parser.add_argument("--show", type=int, default=10, help="classes listed per differing field (default 10)")
+    args = parser.parse_args(argv)
+    lines = compare(load(args.expected), load(args.actual), args.verdicts_only, args.show)
+    mode = "verdicts" if args.verdicts_only else "strict (all fields but summary.seconds)"
+    if lines:
+        print(f"DIFFERENT ({mode}): {args.actual} against {args.expected}")
+        for line in lines:
+            print(f"  {line}")
+        return 1
+    print(f"equal ({mode}): {args.actual} and {args.expected}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
