@@ -136,7 +136,7 @@ e2e: release pydeps
 # installs Debian's slurm-wlm and munge when missing, starts its own munged/slurmctld/slurmd in a temp
 # folder and stops them on exit. ~2.5 min on 2 cores; not part of `make test` (daemons, root).
 .PHONY: slurm-check
-slurm-check: release
+slurm-check: release pydeps
 	UNARGMAX=$(CURDIR)/.build/release/unargmax Tests/check_no_temp_leftovers.sh Tests/Slurm/run_slurm_check.sh
 
 clean:

@@ -17,14 +17,19 @@ TIMING_FIELDS = [("summary", "seconds")]
 VERDICT_FIELDS = ("index", "token", "verdict")
 
 
+def refuse(message):
+    print(f"compare_reports: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def load(path):
     try:
         with open(path) as f:
             report = json.load(f)
     except (OSError, ValueError) as error:
-        sys.exit(f"compare_reports: {path}: not a readable JSON report ({error})")
+        refuse(f"{path}: not a readable JSON report ({error})")
     if not isinstance(report, dict) or not isinstance(report.get("classes"), list):
-        sys.exit(f"compare_reports: {path}: not a report of `unargmax check --format json` (no classes list)")
+        refuse(f"{path}: not a report of `unargmax check --format json` (no classes list)")
     return report
 
 

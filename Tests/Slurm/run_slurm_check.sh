@@ -12,8 +12,9 @@
 #      (Tests/Slurm/compare_reports.py: strict, every field but summary.seconds), and
 #   4. re-checks the merged certificates with `unargmax verify`.
 # The kill test does the same on a seeded 12000 × 8 layer with small journal chunks, cancelling task 1
-# (scancel) once its journal holds a committed chunk and requeueing it (scontrol requeue): the task
-# resumes from its journal and the merged report must still equal the unsharded one.
+# (scancel) once its journal holds a committed chunk and requeueing it (scontrol requeue), and requeueing
+# task 2 while it runs (as preemption does): both resume from their journals, and the merged report must
+# still equal the unsharded one.
 # Every daemon is stopped and the temp folder deleted on exit, also on failure or Ctrl-C.
 #
 # Environment: UNARGMAX (default .build/release/unargmax), PYTHON (python3), SLURM_CHECK_TIMEOUT
@@ -50,6 +51,10 @@ if [ -n "$missing" ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq slurm-wlm munge >/dev/null
 fi
+
+# The comparer first (its tests run on real reports; a few seconds).
+UNARGMAX=$UNARGMAX "$PYTHON" -m pytest -q -p no:cacheprovider "$ROOT/Tests/Slurm/test_compare_reports.py" ||
+    fail "Tests/Slurm/test_compare_reports.py: the report comparer is broken"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/unargmax-slurm.XXXXXX")
 chmod 700 "$WORK"
@@ -201,7 +206,8 @@ finish() {  # finish NAME RUN MODEL ARRAYID MERGEID: wait, compare with an unsha
             "$PYTHON" "$ROOT/Tests/Slurm/compare_reports.py" --verdicts-only "$run/unsharded.json" "$run/report.json" ||
             true
     fi
-    "$UNARGMAX" verify "$model" "$run/certs.npz" >/dev/null || fail "$name: unargmax verify rejects the merged certificates"
+    "$UNARGMAX" verify "$model" "$run/certs.npz" >/dev/null ||
+        fail "$name: unargmax verify rejects the merged certificates"
     say "$name: merged certificates verified; $((SECONDS - start)) s after submitting"
 }
 
@@ -220,52 +226,77 @@ for spec in "1 random-2000x6-bias.npz" "$SHARDS random-2000x6-bias.npz" "$SHARDS
     finish "$name" "$run" "$model" "$array" "$merge"
 done
 
-# ---------------------------------------------------------------- kill test: scancel a task, requeue it
+# ---------------------------------------------------------------- kill test: cancel one task, preempt another
+# Task 1 is cancelled (scancel) once its journal holds a committed chunk and then requeued (scontrol
+# requeue); task 2 is requeued while running, as preemption does. Both must resume from their journals.
 name=kill-test
 run="$WORK/run-$name"
 mkdir -p "$run"
 model="$run/layer.npz"
 "$UNARGMAX" random --classes $KILL_CLASSES --dim 8 --seed 5 --bias --save "$model" >/dev/null
 array=$(submit_array "$run" "$model" $SHARDS $KILL_CHUNK)
-say "$name: submitted array $array on a $KILL_CLASSES × 8 layer, journal chunks of $KILL_CHUNK classes"
-journal="$run/shard-1.journal"
-deadline=$((SECONDS + TIMEOUT))
-until [ "$(commits "$journal")" -ge 1 ]; do
-    state=$(states "${array}_1")
-    case $state in *RUNNING* | *PENDING*) ;; *) fail "$name: task 1 ended ($state) before its journal held a chunk" ;; esac
-    [ $SECONDS -lt $deadline ] || fail "$name: no committed chunk in $journal after $TIMEOUT s"
-    sleep 0.2
-done
+chunks=$(((KILL_CLASSES / SHARDS + KILL_CHUNK - 1) / KILL_CHUNK))
+say "$name: submitted array $array on a $KILL_CLASSES × 8 layer, $chunks journal chunks of $KILL_CHUNK per task"
+
+wait_for_commit() {  # wait_for_commit TASK: until the task's journal holds a committed chunk
+    local journal="$run/shard-$1.journal" deadline=$((SECONDS + TIMEOUT)) state
+    until [ "$(commits "$journal")" -ge 1 ]; do
+        state=$(states "${array}_$1")
+        case $state in
+            *RUNNING* | *PENDING*) ;;
+            *) fail "$name: task $1 ended ($state) before its journal held a chunk: use a larger layer" ;;
+        esac
+        [ $SECONDS -lt $deadline ] || fail "$name: no committed chunk in $journal after $TIMEOUT s"
+        sleep 0.2
+    done
+}
+
+wait_for_state() {  # wait_for_state TASK PATTERN WHAT
+    local deadline=$((SECONDS + 60))
+    until [[ "$(states "${array}_$1")" == $2 ]]; do
+        case $(states "${array}_$1") in *COMPLETED*) fail "$name: task $1 completed before $3 reached it" ;; esac
+        [ $SECONDS -lt $deadline ] || fail "$name: task $1 still $(states "${array}_$1") 60 s after $3"
+        sleep 0.2
+    done
+}
+
+wait_for_commit 1
 scancel "${array}_1"
-deadline=$((SECONDS + 60))
-until [ "$(states "${array}_1")" = "1 CANCELLED" ]; do
-    case $(states "${array}_1") in *COMPLETED*) fail "$name: task 1 completed before scancel reached it" ;; esac
-    [ $SECONDS -lt $deadline ] || fail "$name: task 1 not cancelled after 60 s: $(states "${array}_1")"
-    sleep 0.2
-done
-killed=$(commits "$journal")
+wait_for_state 1 "1 CANCELLED" scancel
 [ ! -e "$run/shard-1.json" ] || fail "$name: task 1 wrote its report although it was cancelled"
-cp "$journal" "$run/journal-at-cancel"
-say "$name: cancelled task ${array}_1 with $killed of $(((KILL_CLASSES / SHARDS + KILL_CHUNK - 1) / KILL_CHUNK)) chunks" \
-    "committed; requeueing it"
+cp "$run/shard-1.journal" "$run/journal-1-interrupted"
+say "$name: cancelled task ${array}_1 with $(commits "$run/shard-1.journal") of $chunks chunks committed;" \
+    "requeueing it"
 scontrol requeue "${array}_1" || fail "$name: scontrol requeue ${array}_1 refused"
+
+wait_for_commit 2
+[ ! -e "$run/shard-2.json" ] || fail "$name: task 2 finished before it could be preempted: use a larger layer"
+scontrol requeue "${array}_2" || fail "$name: scontrol requeue of the running task ${array}_2 refused"
+wait_for_state 2 "*PENDING*" "scontrol requeue"
+cp "$run/shard-2.journal" "$run/journal-2-interrupted"
+say "$name: requeued the running task ${array}_2 (preemption) with $(commits "$run/shard-2.journal") chunks committed"
+
 # Slurm 22.05 keeps the cancel in the array's record: a dependency on the whole array (afterok:ARRAY)
 # is never satisfied after it, even once the requeued task succeeds; one on each task is.
 tasks=$(seq -s: -f "${array}_%g" 0 $((SHARDS - 1)))
 merge=$(submit_merge "$run" "$model" "afterok:$tasks")
 say "$name: submitted merge job $merge (afterok:$tasks)"
 finish "$name" "$run" "$model" "$array" "$merge"
-# The requeued task resumed: its journal still begins with every chunk committed before the cancel.
-committed_bytes=$("$PYTHON" -c '
+
+for task in 1 2; do
+    # The task ran again and resumed: its journal still begins with every chunk committed before.
+    committed_bytes=$("$PYTHON" -c '
 import sys
 data = open(sys.argv[1], "rb").read()
 end = data.rfind(b"\n{\"chunk\"")
-print(data.index(b"\n", end + 1) + 1 if end >= 0 else 0)' "$run/journal-at-cancel")
-cmp -s -n "$committed_bytes" "$run/journal-at-cancel" "$journal" ||
-    fail "$name: the requeued task's journal does not begin with the chunks committed before the cancel"
-starts=$(grep -c "task 1 of $SHARDS on" "$run/slurm-${array}_1.out" || true)
-[ "$starts" -ge 2 ] || fail "$name: task 1 ran $starts time(s); it should have run again after the requeue"
-say "$name: task 1 ran twice and resumed after its $killed committed chunks ($(commits "$journal") in the end)"
+print(data.index(b"\n", end + 1) + 1 if end >= 0 else 0)' "$run/journal-$task-interrupted")
+    cmp -s -n "$committed_bytes" "$run/journal-$task-interrupted" "$run/shard-$task.journal" ||
+        fail "$name: task $task's journal does not begin with the chunks committed before the interruption"
+    starts=$(grep -c "task $task of $SHARDS on" "$run/slurm-${array}_$task.out" || true)
+    [ "$starts" -ge 2 ] || fail "$name: task $task ran $starts time(s); it should have run again after the requeue"
+    say "$name: task $task ran $starts times and kept its $(commits "$run/journal-$task-interrupted") chunks" \
+        "committed before the interruption ($committed_bytes bytes; $(commits "$run/shard-$task.journal") in the end)"
+done
 
 if [ ${#failures[@]} -gt 0 ]; then
     LOGS_SHOWN=1  # every job succeeded: the differences above are the whole story
