@@ -54,7 +54,7 @@ fi
 
 # The comparer first (its tests run on real reports; a few seconds).
 UNARGMAX=$UNARGMAX "$PYTHON" -m pytest -q -p no:cacheprovider "$ROOT/Tests/Slurm/test_compare_reports.py" ||
-    fail "Tests/Slurm/test_compare_reports.py: the report comparer is broken"
+    fail "Tests/Slurm/test_compare_reports.py failed (above): the report comparer or unargmax is broken"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/unargmax-slurm.XXXXXX")
 chmod 700 "$WORK"
@@ -167,9 +167,10 @@ wait_jobs() {  # wait_jobs JOBID WHAT: until squeue no longer lists the job (or 
 }
 
 expect_completed() {  # expect_completed JOBID WHAT: every task COMPLETED with exit code 0
-    local bad
-    bad=$(scontrol -o show job "$1" | grep -v 'JobState=COMPLETED' | grep -o 'JobId=[0-9]* .*JobState=[A-Z_]*' |
-        sed -E 's/ .* JobState=/ /' || true)
+    local bad  # the others, array tasks named ARRAY_TASK as squeue and the output files name them
+    bad=$(scontrol -o show job "$1" | grep -v 'JobState=COMPLETED' |
+        sed -E -e 's/^JobId=[0-9]+ ArrayJobId=([0-9]+) ArrayTaskId=([0-9]+) /JobId=\1_\2 /' \
+            -e 's/^JobId=([0-9_]+) .*JobState=([A-Z_]+) .*ExitCode=([0-9:]+).*/\1 \2 (exit \3);/' | xargs || true)
     [ -z "$bad" ] || fail "$2 (job $1): not every task completed: $bad"
 }
 
