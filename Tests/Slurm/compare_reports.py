@@ -6,6 +6,9 @@ every difference is listed by path, and differences inside `classes` are grouped
 classes they occur on. `--verdicts-only`: the layer, domain, options and summary counts must be equal,
 and class by class the index, token and verdict; steps, stages and margin brackets may differ.
 
+`--certificates EXPECTED ACTUAL`: also the two certificates files (`.npz` from `--certificates x.npz`),
+array by array, bit for bit.
+
 Exit status: 0 equal, 1 different, 2 unreadable input (with a message naming the file).
 """
 import argparse
@@ -89,16 +92,47 @@ def compare(expected, actual, verdicts_only=False, show=10):
     return lines
 
 
+def load_certificates(path):
+    import numpy as np  # only for --certificates
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (OSError, ValueError) as error:
+        refuse(f"{path}: not a readable .npz certificates file ({error})")
+
+
+def compare_certificates(expected, actual, show=10):
+    """Lines describing every array of two .npz certificates files that differs (empty when equal)."""
+    lines = []
+    for name in list(expected) + [k for k in actual if k not in expected]:
+        a, b = expected.get(name), actual.get(name)
+        if a is None or b is None:
+            lines.append(f"certificates {name}: only in the {'actual' if a is None else 'expected'} file")
+        elif a.dtype != b.dtype or a.shape != b.shape:
+            lines.append(f"certificates {name}: {a.dtype}{list(a.shape)} ≠ {b.dtype}{list(b.shape)}")
+        elif a.tobytes() != b.tobytes():
+            rows = [i for i in range(len(a)) if a[i].tobytes() != b[i].tobytes()] if a.ndim else [0]
+            lines.append(f"certificates {name}: {len(rows)} of {len(a) if a.ndim else 1} entries differ "
+                         f"(positions {rows[:show]}{' …' if len(rows) > show else ''})")
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("expected", help="the reference report (e.g. the unsharded run)")
     parser.add_argument("actual", help="the report compared with it (e.g. the merged shards)")
     parser.add_argument("--verdicts-only", action="store_true",
                         help="compare layer, options, summary and verdicts; not steps, stages, brackets")
+    parser.add_argument("--certificates", nargs=2, metavar=("EXPECTED", "ACTUAL"),
+                        help="also compare these two .npz certificates files, bit for bit")
     parser.add_argument("--show", type=int, default=10, help="classes listed per differing field (default 10)")
     args = parser.parse_args(argv)
     lines = compare(load(args.expected), load(args.actual), args.verdicts_only, args.show)
     mode = "verdicts" if args.verdicts_only else "strict (all fields but summary.seconds)"
+    if args.certificates:
+        lines += compare_certificates(*map(load_certificates, args.certificates), show=args.show)
+        mode += f"; certificates {args.certificates[1]} against {args.certificates[0]}"
     if lines:
         print(f"DIFFERENT ({mode}): {args.actual} against {args.expected}")
         for line in lines:

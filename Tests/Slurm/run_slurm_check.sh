@@ -5,13 +5,14 @@
 #
 # It writes a throwaway single-node cluster into a temp folder (slurm.conf, a munge key, state, spool
 # and logs), starts munged, slurmctld and slurmd on it, and then, for each model:
-#   1. submits Examples/slurm/check-shards.sbatch as a 3-task job array and
+#   1. submits Examples/slurm/check-shards.sbatch as a 3-task job array (small --chunk-size, so that
+#      every task has chunks to decide) and
 #      Examples/slurm/merge-shards.sbatch as a job depending on it (afterok),
 #   2. waits for both (polling squeue; the logs are shown on a timeout or a failed job),
-#   3. runs one unsharded `unargmax check` and compares the merged report with it
+#   3. runs one unsharded `unargmax check` (same --chunk-size) and compares the merged report with it
 #      (Tests/Slurm/compare_reports.py: strict, every field but summary.seconds), and
 #   4. re-checks the merged certificates with `unargmax verify`.
-# The kill test does the same on a seeded 12000 × 8 layer with small journal chunks, cancelling task 1
+# The kill test does the same on a seeded 12000 × 8 layer with chunks of 400 classes, cancelling task 1
 # (scancel) once its journal holds a committed chunk and requeueing it (scontrol requeue), and requeueing
 # task 2 while it runs (as preemption does): both resume from their journals, and the merged report must
 # still equal the unsharded one.
@@ -39,9 +40,7 @@ fail() {
 
 [ "$(id -u)" = 0 ] || fail "needs root: slurmd runs the jobs and the daemons are started here (sudo make slurm-check)"
 [ -x "$UNARGMAX" ] || fail "$UNARGMAX: no unargmax binary (make release builds it)"
-case $COMPARE in strict) compare_flags=() ;; verdicts) compare_flags=(--verdicts-only) ;;
-    *) fail "SLURM_CHECK_COMPARE must be strict or verdicts, not '$COMPARE'" ;;
-esac
+case $COMPARE in strict | verdicts) ;; *) fail "SLURM_CHECK_COMPARE must be strict or verdicts, not '$COMPARE'" ;; esac
 
 # Debian's packages, only when missing (dpkg -s is cheap; apt-get is not).
 missing=""
@@ -181,9 +180,9 @@ commits() {  # committed chunks of a journal
 }
 
 failures=()
-submit_array() {  # submit_array RUN MODEL SHARDS [JOURNAL_CHUNK]: prints the array's job id
+submit_array() {  # submit_array RUN MODEL SHARDS CHUNK_SIZE: prints the array's job id
     sbatch --parsable --array=0-$(($3 - 1)) --chdir="$1" --output="$1/slurm-%A_%a.out" \
-        --export="ALL,MODEL=$2,UNARGMAX=$UNARGMAX,JOURNAL_CHUNK=${4:-4096}" \
+        --export="ALL,MODEL=$2,UNARGMAX=$UNARGMAX,CHUNK_SIZE=$4" \
         "$ROOT/Examples/slurm/check-shards.sbatch" | cut -d';' -f1
 }
 submit_merge() {  # submit_merge RUN MODEL DEPENDENCY: prints the merge job's id
@@ -192,15 +191,27 @@ submit_merge() {  # submit_merge RUN MODEL DEPENDENCY: prints the merge job's id
         "$ROOT/Examples/slurm/merge-shards.sbatch" | cut -d';' -f1
 }
 
-finish() {  # finish NAME RUN MODEL ARRAYID MERGEID: wait, compare with an unsharded run, verify
-    local name=$1 run=$2 model=$3 array=$4 merge=$5 start=$SECONDS
+finish() {  # finish NAME RUN MODEL CHUNK_SIZE ARRAYID MERGEID: wait, compare with an unsharded run, verify
+    local name=$1 run=$2 model=$3 chunk=$4 array=$5 merge=$6 start=$SECONDS
     wait_jobs "$array" "$name: the shard array"
     expect_completed "$array" "$name: the shard array"
     wait_jobs "$merge" "$name: the merge job"
     expect_completed "$merge" "$name: the merge job"
     say "$name: array $array and merge job $merge completed: $(cd "$run" && echo shard-*.json report.json certs.npz)"
-    "$UNARGMAX" check "$model" --format json --quiet --output "$run/unsharded.json"
-    if ! "$PYTHON" "$ROOT/Tests/Slurm/compare_reports.py" "${compare_flags[@]}" "$run/unsharded.json" \
+    local shard count counts=""
+    for shard in "$run"/shard-*.json; do  # every task had chunks to decide (else the test shows less)
+        count=$("$PYTHON" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["classes"]))' "$shard")
+        [ "$count" -gt 0 ] || fail "$name: ${shard##*/} decided no class: use a smaller chunk size"
+        counts="$counts ${shard##*/}: $count,"
+    done
+    say "$name: classes decided per task:${counts%,}"
+    # All cores, as a user runs it; the tasks run with --threads 1 (--cpus-per-task=1): results must not
+    # depend on the thread count.
+    "$UNARGMAX" check "$model" --chunk-size "$chunk" --format json --quiet --output "$run/unsharded.json" \
+        --certificates "$run/unsharded-certs.npz"
+    local flags=(--verdicts-only)  # strict: every field, and the certificates bit for bit
+    [ "$COMPARE" = verdicts ] || flags=(--certificates "$run/unsharded-certs.npz" "$run/certs.npz")
+    if ! "$PYTHON" "$ROOT/Tests/Slurm/compare_reports.py" "${flags[@]}" "$run/unsharded.json" \
         "$run/report.json"; then
         failures+=("$name: the merged report differs from the unsharded run ($COMPARE)")
         [ "$COMPARE" = verdicts ] ||
@@ -213,18 +224,18 @@ finish() {  # finish NAME RUN MODEL ARRAYID MERGEID: wait, compare with an unsha
 }
 
 # ---------------------------------------------------------------- the bundled layer and model
-# A one-task array first: `--shard 0/1` merged alone is the unsharded run exactly, so this run shows the
-# strict comparison can pass; then three shards of the bundled layer and of the bundled model folder.
-for spec in "1 random-2000x6-bias.npz" "$SHARDS random-2000x6-bias.npz" "$SHARDS tiny-bert-mlm"; do
-    read -r count file <<<"$spec"
+# Three shards of the bundled layer (2000 classes, chunks of 256: 8 chunks, 3 + 3 + 2 per task) and of
+# the bundled model folder (250 classes, chunks of 32).
+for spec in "random-2000x6-bias.npz 256" "tiny-bert-mlm 32"; do
+    read -r file chunk <<<"$spec"
     model="$ROOT/Examples/$file"
-    name="$file, $count shard(s)"
-    run="$WORK/run-$file-$count"
+    name="$file, $SHARDS shards"
+    run="$WORK/run-$file"
     mkdir -p "$run"
-    array=$(submit_array "$run" "$model" "$count")
+    array=$(submit_array "$run" "$model" "$SHARDS" "$chunk")
     merge=$(submit_merge "$run" "$model" "afterok:$array")
-    say "$name: submitted array $array and merge job $merge (afterok:$array)"
-    finish "$name" "$run" "$model" "$array" "$merge"
+    say "$name: submitted array $array (chunks of $chunk classes) and merge job $merge (afterok:$array)"
+    finish "$name" "$run" "$model" "$chunk" "$array" "$merge"
 done
 
 # ---------------------------------------------------------------- kill test: cancel one task, preempt another
@@ -236,7 +247,7 @@ mkdir -p "$run"
 model="$run/layer.npz"
 "$UNARGMAX" random --classes $KILL_CLASSES --dim 8 --seed 5 --bias --save "$model" >/dev/null
 array=$(submit_array "$run" "$model" $SHARDS $KILL_CHUNK)
-chunks=$(((KILL_CLASSES / SHARDS + KILL_CHUNK - 1) / KILL_CHUNK))
+chunks=$((KILL_CLASSES / KILL_CHUNK / SHARDS))  # per task: chunks k with k mod 3 = i
 say "$name: submitted array $array on a $KILL_CLASSES × 8 layer, $chunks journal chunks of $KILL_CHUNK per task"
 
 wait_for_commit() {  # wait_for_commit TASK: until the task's journal holds a committed chunk
@@ -282,7 +293,7 @@ say "$name: requeued the running task ${array}_2 (preemption) with $(commits "$r
 tasks=$(seq -s: -f "${array}_%g" 0 $((SHARDS - 1)))
 merge=$(submit_merge "$run" "$model" "afterok:$tasks")
 say "$name: submitted merge job $merge (afterok:$tasks)"
-finish "$name" "$run" "$model" "$array" "$merge"
+finish "$name" "$run" "$model" $KILL_CHUNK "$array" "$merge"
 
 for task in 1 2; do
     # The task ran again and resumed: its journal still begins with every chunk committed before.

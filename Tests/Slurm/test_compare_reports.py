@@ -98,6 +98,22 @@ def test_one_shard_merged_is_strictly_the_unsharded_run(unargmax, workdir, repor
         assert compare_reports.compare(report, json.load(f)) == []
 
 
+def test_certificates_bit_for_bit(unargmax, workdir, report):
+    import numpy as np
+
+    first, second = os.path.join(workdir, "c1.npz"), os.path.join(workdir, "c2.npz")
+    for path in (first, second):
+        unargmax("check", LAYER, "--format", "json", "--quiet", "--classes", "0-99", "--certificates", path)
+    a, b = compare_reports.load_certificates(first), compare_reports.load_certificates(second)
+    assert compare_reports.compare_certificates(a, b) == []  # the same run twice
+    b["witnesses"] = b["witnesses"].copy()
+    b["witnesses"][3, 1] = np.nextafter(b["witnesses"][3, 1], np.inf)  # one ulp in one witness
+    assert compare_reports.compare_certificates(a, b) == ["certificates witnesses: 1 of "
+                                                          f"{len(a['witnesses'])} entries differ (positions [3])"]
+    del b["meta"]
+    assert "certificates meta: only in the expected file" in compare_reports.compare_certificates(a, b)
+
+
 def test_unreadable_input_is_named(workdir, report):
     missing = os.path.join(workdir, "missing.json")
     good = os.path.join(workdir, "good.json")
