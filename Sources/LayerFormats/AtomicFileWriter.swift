@@ -18,6 +18,14 @@ public enum AtomicFileWriter {
             ).path
         do {
             try produce(temporary)
+            // A device or pipe (`--output /dev/null`, `/dev/stdout`, a FIFO) is written into, never
+            // replaced: renaming over it would swap /dev/null for a regular file when run as root.
+            var status = stat()
+            if stat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
+                try copy(temporary, into: path)
+                unlink(temporary)
+                return
+            }
             guard rename(temporary, path) == 0 else {
                 throw LayerFormatError(path, .writeFailed(String(cString: strerror(errno))))
             }
@@ -25,6 +33,32 @@ public enum AtomicFileWriter {
             unlink(temporary)
             if error is LayerFormatError { throw error }
             throw LayerFormatError(path, .writeFailed("\(error)"))
+        }
+    }
+
+    /// Streams the finished file at `source` into the existing non-regular file at `path`.
+    private static func copy(_ source: String, into path: String) throws {
+        let input = open(source, O_RDONLY), output = open(path, O_WRONLY)
+        defer {
+            if input >= 0 { close(input) }
+            if output >= 0 { close(output) }
+        }
+        guard input >= 0, output >= 0 else {
+            throw LayerFormatError(path, .writeFailed(String(cString: strerror(errno))))
+        }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            guard count > 0 else {
+                if count < 0 { throw LayerFormatError(path, .writeFailed(String(cString: strerror(errno)))) }
+                return
+            }
+            var written = 0
+            while written < count {
+                let n = buffer.withUnsafeBytes { Foundation.write(output, $0.baseAddress! + written, count - written) }
+                guard n > 0 else { throw LayerFormatError(path, .writeFailed(String(cString: strerror(errno)))) }
+                written += n
+            }
         }
     }
 

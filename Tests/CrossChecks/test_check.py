@@ -1,6 +1,7 @@
 """`unargmax check` end to end: verdicts against scipy's Qhull, certificates re-verified in exact
 rational arithmetic by this independent Python checker, thread-count independence, bad input."""
 import json
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -224,3 +225,24 @@ def test_interior_heavy_layers_take_the_containment_route(unargmax, tmp_path, di
     interior = [c for c in report["classes"] if c["verdict"] == "unargmaxable"]
     assert all(c["margin"]["upper"] == 0 for c in interior)
     assert sum(c["steps"] == 0 for c in report["classes"]) > 2500
+
+
+def test_output_to_devices_and_pipes_is_written_into_not_replaced(unargmax, tmp_path):
+    """`--output /dev/null` once replaced /dev/null with a regular file when run as root (the atomic
+    rename); devices and pipes are now written into."""
+    import stat
+    import threading
+
+    layer = tmp_path / "layer.npz"
+    unargmax("random", "--classes", 40, "--dim", 3, "--seed", 1, "--save", layer)
+    unargmax("check", layer, "--quiet", "--output", "/dev/null", "--certificates", "/dev/null")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open(fifo).read()))
+    reader.start()
+    unargmax("check", layer, "--quiet", "--format", "json", "--output", fifo)
+    reader.join(timeout=60)
+    assert json.loads(received[0])["summary"]["decided_classes"] == 40
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
