@@ -171,16 +171,7 @@ enum ReportRendering {
     static func certificates(
         _ entries: [(index: Int, certificate: Certificate)], domain inputs: InputDomain, bias: Bool
     ) -> String {
-        let entries: [JSONValue] = entries.map { index, certificate in
-            switch certificate {
-            case .witness(let x):
-                return .object([("index", .int(index)), ("witness", .numbers(x))])
-            case let .multipliers(indices, weights, exact):
-                var members: [(String, JSONValue)] = [("indices", .ints(indices)), ("weights", .numbers(weights))]
-                if let exact { members.append(("exact", .array(exact.map(JSONValue.string)))) }
-                return .object([("index", .int(index)), ("multipliers", .object(members))])
-            }
-        }
+        let entries: [JSONValue] = entries.map { certificateEntry(index: $0.index, certificate: $0.certificate) }
         return JSONValue.object([
             ("schema", "unargmaxable.certificates/1"),
             ("generator", .string("unargmax \(Unargmax.version)")),
@@ -188,6 +179,18 @@ enum ReportRendering {
             ("bias", .bool(bias)),
             ("classes", .array(entries)),
         ]).rendered()
+    }
+
+    /// One class's entry in the certificates JSON (its digest is what the results database records).
+    static func certificateEntry(index: Int, certificate: Certificate) -> JSONValue {
+        switch certificate {
+        case .witness(let x):
+            return .object([("index", .int(index)), ("witness", .numbers(x))])
+        case let .multipliers(indices, weights, exact):
+            var members: [(String, JSONValue)] = [("indices", .ints(indices)), ("weights", .numbers(weights))]
+            if let exact { members.append(("exact", .array(exact.map(JSONValue.string)))) }
+            return .object([("index", .int(index)), ("multipliers", .object(members))])
+        }
     }
 
     // MARK: - Interiority (check --interiority, hull --interiority); see Documentation/Interiority.md

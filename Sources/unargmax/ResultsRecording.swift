@@ -38,24 +38,11 @@ enum ResultsRecording {
         return (url.lastPathComponent, url.path)
     }
 
-    /// One class's entry of the certificates JSON (`unargmaxable.certificates/1`), as `unargmax check
-    /// --certificates FILE.json` writes it.
-    static func certificateEntry(index: Int, certificate: Certificate) -> JSONValue {
-        switch certificate {
-        case .witness(let x):
-            return .object([("index", .int(index)), ("witness", .numbers(x))])
-        case let .multipliers(indices, weights, exact):
-            var members: [(String, JSONValue)] = [("indices", .ints(indices)), ("weights", .numbers(weights))]
-            if let exact { members.append(("exact", .array(exact.map(JSONValue.string)))) }
-            return .object([("index", .int(index)), ("multipliers", .object(members))])
-        }
-    }
-
     /// SHA-256 (hex) of the class's certificate entry in its single-line JSON form (what Python's
     /// `json.dumps(entry)` writes for the entry read from the certificates file).
     static func certificateDigest(index: Int, certificate: Certificate) -> String {
         var hash = SHA256()
-        hash.update(Array(certificateEntry(index: index, certificate: certificate).compact.utf8))
+        hash.update(Array(ReportRendering.certificateEntry(index: index, certificate: certificate).compact.utf8))
         return hash.hexDigest()
     }
 
