@@ -119,7 +119,8 @@ public struct ResultsTable: Sendable, Equatable {
         }
     }
 
-    static func jsonString(_ s: String) -> String {
+    /// `s` as a JSON string literal (control characters escaped), for anything that writes JSON by hand.
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -187,25 +187,7 @@ public final class ResultsAPI: @unchecked Sendable {
     static func error(_ status: Int, _ message: String, headers: [APIHeader] = [], head: Bool = false) -> APIResponse {
         APIResponse(
             status: status, contentType: "application/json; charset=utf-8", headers: headers,
-            text: "{\"error\": \(jsonString(message))}\n", head: head)
-    }
-
-    /// `text` as a JSON string literal.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+            text: "{\"error\": \(ResultsTable.jsonString(message))}\n", head: head)
     }
 
     /// A query parameter problem, answered with 400.

@@ -137,6 +137,6 @@ struct ResultsAPITests {
         let shown = ResultsAPI.displayName(of: "postgresql://alice:s3cret@db.example:5432/results?sslmode=require")
         #expect(shown == "postgresql://db.example:5432/results")
         #expect(ResultsAPI.displayName(of: "/data/results.db") == "/data/results.db")
-        #expect(ResultsAPI.jsonString("a\"b\\\n\u{1}") == "\"a\\\"b\\\\\\n\\u0001\"")
+        #expect(ResultsTable.jsonString("a\"b\\\n\u{1}") == "\"a\\\"b\\\\\\n\\u0001\"")
     }
 }
