@@ -89,6 +89,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // libFuzzer targets for every parser of user files (`make fuzz`); a corpus replayer in normal builds.
+        .target(name: "FuzzTargets", dependencies: ["LayerFormats", "ModelFormats", "Vocabularies", "OutputHeads"]),
+        .executableTarget(name: "unargmax-fuzz", dependencies: ["FuzzTargets"]),
+
         // Tests (Swift Testing). PythonFixtures runs the Python snippets that write fixtures with the real libraries.
         .target(name: "PythonFixtures", path: "Tests/PythonFixtures"),
         .testTarget(
