@@ -124,5 +124,7 @@ let package = Package(
         .testTarget(
             name: "SigmoidLayersTests",
             dependencies: ["SigmoidLayers", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
+        // Replays Tests/FuzzCorpus and Tests/FuzzRegressions through the fuzz targets.
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ]
 )

@@ -61,14 +61,6 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
-    /// A sensible `-max_len` for libFuzzer: room for a few small tensors and their headers.
-    public var maximumLength: Int {
-        switch self {
-        case .npy, .npz, .safetensors, .gguf, .pickle, .torchzip, .sentencepiece: 8192
-        case .tokenizer, .vocabjson, .vocabtxt, .tiktoken, .marian, .config, .shardindex: 4096
-        }
-    }
-
     /// Runs the parser on `bytes`; returns the error it threw (a clear message), or nil when it accepted them.
     @discardableResult
     public func run(_ bytes: UnsafeRawBufferPointer) -> Error? {
@@ -184,7 +176,8 @@ final class FuzzScratch: @unchecked Sendable {  // used from libFuzzer's single 
     func ensureShard() {
         guard !shardWritten else { return }
         shardWritten = true
-        let header = #"{"lm_head.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"#
+        let header =
+            #"{"lm_head.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"#
             + #""bias":{"dtype":"F32","shape":[2],"data_offsets":[24,32]}}"#
         var bytes = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Array($0) }
         bytes += Array(header.utf8)

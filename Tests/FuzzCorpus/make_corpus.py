@@ -5,7 +5,9 @@ torch itself not being needed) plus a few broken ones. Deterministic; run from a
 
     python3 Tests/FuzzCorpus/make_corpus.py
 
-Every target folder is replaced. Keep the whole corpus small (< 1 MB): seeds should reach every branch
+Every target folder is replaced. Seeds named `broken-*` (invalid files) or `rejected-*` (valid files that are not
+what the reader accepts, e.g. a 3-D array as a layer) must be rejected with an error, the others accepted
+(Tests/FuzzRegressionTests checks both). Keep the whole corpus small (< 1 MB): seeds should reach every branch
 of a parser, not be realistic in size.
 """
 import collections
@@ -59,10 +61,10 @@ def make_npy():
     write('npy', 'f32.npy', npy_bytes(layer()))
     write('npy', 'f16-fortran.npy', npy_bytes(np.asfortranarray(layer(3, 5, '<f2'))))
     write('npy', 'f64-big-endian.npy', npy_bytes(layer(2, 2, '>f8')))
-    write('npy', 'i64-vector.npy', npy_bytes(np.arange(5, dtype='<i8')))
-    write('npy', 'u8.npy', npy_bytes(np.frombuffer(b'hello', dtype='u1')))
-    write('npy', 'scalar.npy', npy_bytes(np.float32(1.5)))
-    write('npy', '3d.npy', npy_bytes(np.zeros((2, 1, 2), dtype='<f4')))
+    write('npy', 'rejected-i64-vector.npy', npy_bytes(np.arange(5, dtype='<i8')))
+    write('npy', 'rejected-u8.npy', npy_bytes(np.frombuffer(b'hello', dtype='u1')))
+    write('npy', 'rejected-scalar.npy', npy_bytes(np.float32(1.5)))
+    write('npy', 'rejected-3d.npy', npy_bytes(np.zeros((2, 1, 2), dtype='<f4')))
     good = npy_bytes(layer())
     write('npy', 'broken-truncated.npy', good[:-5])
     write('npy', 'broken-header.npy', good.replace(b"'shape': (4, 3)", b"'shape': (4, -3)"))
@@ -76,7 +78,7 @@ def make_npz():
     write('npz', 'w-b-deflated.npz', npz_bytes(True, W=w, b=b))
     write('npz', 'decoder-wemb.npz', npz_bytes(decoder_Wemb=w.T.copy(), decoder_ff_logit_out_b=b))
     write('npz', 'single-array.npz', npz_bytes(True, arr_0=layer(2, 2, '<f2')))
-    write('npz', 'empty.npz', npz_bytes())
+    write('npz', 'rejected-empty.npz', npz_bytes())
     good = npz_bytes(True, W=w)
     write('npz', 'broken-truncated.npz', good[:len(good) // 2])
     write('npz', 'broken-central-directory.npz', good[:-22] + b'PK\x05\x06' + b'\xff' * 18)
@@ -282,17 +284,14 @@ def make_vocabularies():
 
     folder('sentencepiece')
     import sentencepiece as spm
-    with tempfile.TemporaryDirectory() as directory:
-        text = os.path.join(directory, 'text.txt')
-        with open(text, 'w') as f:
-            f.write('the quick brown fox jumps over the lazy dog\n' * 20 + 'Жук ест сыр\n' * 5)
-        for kind in ['unigram', 'bpe']:
-            prefix = os.path.join(directory, kind)
-            spm.SentencePieceTrainer.train(input=text, model_prefix=prefix, vocab_size=39, model_type=kind,
-                                           minloglevel=2, character_coverage=1.0,
-                                           normalization_rule_name='identity')
-            with open(prefix + '.model', 'rb') as f:
-                write('sentencepiece', kind + '.model', f.read())
+    lines = ['the quick brown fox jumps over the lazy dog'] * 20 + ['Жук ест сыр'] * 5
+    for kind in ['unigram', 'bpe']:
+        # From an iterator into memory: no temporary paths end up in the model's trainer_spec.
+        model = io.BytesIO()
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model, vocab_size=39,
+                                       model_type=kind, minloglevel=2, character_coverage=1.0,
+                                       normalization_rule_name='identity', num_threads=1)
+        write('sentencepiece', kind + '.model', model.getvalue())
     write('sentencepiece', 'tiktoken-text.model', b'IQ== 0\nIg== 1\naGVsbG8= 2\n')
     write('sentencepiece', 'broken-varint.model', b'\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01')
 
@@ -312,7 +311,7 @@ def make_json():
         'tie_word_embeddings': True}).encode())
     write('config', 'gpt2.json', json.dumps({'model_type': 'gpt2', 'n_embd': 64, 'vocab_size': 50257}).encode())
     write('config', 'marian.json', json.dumps({'model_type': 'marian', 'd_model': 512, 'vocab_size': 1.5e3}).encode())
-    write('config', 'broken-types.json', b'{"vocab_size": "many", "architectures": 3}')
+    write('config', 'wrong-types.json', b'{"vocab_size": "many", "architectures": 3}')
 
     folder('shardindex')
     shard = 'model-00001-of-00001.safetensors'  # the shard the fuzz target writes next to the index
