@@ -44,11 +44,12 @@ for target in "${targets[@]}"; do
     cp "$root/Tests/FuzzRegressions/$target"/* "$corpus"/ 2>/dev/null
     log=$scratch/$target.log
     start=$(date +%s%N)
-    TMPDIR=$scratch/tmp-$target UNARGMAX_FUZZ_TARGET=$target "$binary" -runs="$runs" -max_len="$(max_len "$target")" \
+    TMPDIR=$scratch/tmp-$target UNARGMAX_FUZZ_TARGET=$target LSAN_OPTIONS=suppressions=$here/lsan-suppressions.txt \
+        "$binary" -runs="$runs" -max_len="$(max_len "$target")" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/$target-" "$corpus" >"$log" 2>&1
     status=$?
     milliseconds=$(( ($(date +%s%N) - start) / 1000000 ))
-    executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     result=ok
     if [ $status -ne 0 ]; then
         result="FAILED (exit $status): $(grep -m1 -E 'ERROR|SUMMARY|deadly|Fatal error|timeout' "$log")"
