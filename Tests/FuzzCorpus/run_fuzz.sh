@@ -20,6 +20,13 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(npy npz safetensors gguf pickle torchzip tokenizer vocabjson vocabtxt sentencepiece
     tiktoken marian config shardindex)
 
+# JSON readers get a dictionary of the keys they look for (libFuzzer cannot see Swift string comparisons).
+dictionary() {
+    case $1 in
+        safetensors | tokenizer | vocabjson | config | shardindex) echo "-dict=$here/json.dict" ;;
+    esac
+}
+
 # Inputs up to a few KiB reach every header field and a few small tensors.
 max_len() {
     case $1 in
@@ -45,7 +52,7 @@ for target in "${targets[@]}"; do
     log=$scratch/$target.log
     start=$(date +%s%N)
     TMPDIR=$scratch/tmp-$target UNARGMAX_FUZZ_TARGET=$target LSAN_OPTIONS=suppressions=$here/lsan-suppressions.txt \
-        "$binary" -runs="$runs" -max_len="$(max_len "$target")" \
+        "$binary" -runs="$runs" -max_len="$(max_len "$target")" $(dictionary "$target") \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/$target-" "$corpus" >"$log" 2>&1
     status=$?
     milliseconds=$(( ($(date +%s%N) - start) / 1000000 ))
