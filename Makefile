@@ -145,18 +145,22 @@ fuzz: deps
 
 # The Swift test suite under AddressSanitizer (with LeakSanitizer at exit), then UndefinedBehaviorSanitizer,
 # each in its own build folder (.build-asan, .build-ubsan: everything is rebuilt instrumented the first time,
-# ~4 minutes each here). The builds run outside check_no_temp_leftovers.sh: the compiler itself leaves
-# swift-generated-sources/ in TMPDIR when building with a sanitizer. The LSan suppressions are leaks in the
+# ~4-6 minutes each here). swiftc has no -sanitize=undefined on Linux, so UBSan instruments the package's C
+# (BLASRuntime) through clang and links its runtime; Swift code traps on overflow and bounds in every build.
+# The builds run outside check_no_temp_leftovers.sh: the compiler itself leaves swift-generated-sources/ in
+# TMPDIR when building with a sanitizer. The LSan suppressions are leaks in the
 # toolchain's Foundation and XCTest (see the file). Not part of `make test`; see Documentation/Testing.md.
 SANITIZE_FILTER ?=
 LSAN_SUPPRESSIONS := $(CURDIR)/Tests/FuzzCorpus/lsan-suppressions.txt
+UBSAN_FLAGS := -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined \
+	-Xswiftc -Xclang-linker -Xswiftc -fsanitize=undefined
 sanitize: deps pydeps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	ASAN_OPTIONS=fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(LSAN_SUPPRESSIONS) Tests/check_no_temp_leftovers.sh \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan $(SANITIZE_FILTER)
-	$(SWIFT) build --build-tests --sanitize=undefined --scratch-path .build-ubsan
+	$(SWIFT) build --build-tests --scratch-path .build-ubsan $(UBSAN_FLAGS)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 Tests/check_no_temp_leftovers.sh \
-	  $(SWIFT) test --skip-build --sanitize=undefined --scratch-path .build-ubsan $(SANITIZE_FILTER)
+	  $(SWIFT) test --skip-build --scratch-path .build-ubsan $(UBSAN_FLAGS) $(SANITIZE_FILTER)
 
 clean:
 	rm -rf .build
