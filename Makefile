@@ -156,7 +156,7 @@ UBSAN_FLAGS := -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined \
 	-Xswiftc -Xclang-linker -Xswiftc -fsanitize=undefined
 sanitize: deps pydeps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	ASAN_OPTIONS=fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(LSAN_SUPPRESSIONS) Tests/check_no_temp_leftovers.sh \
+	LSAN_OPTIONS=suppressions=$(LSAN_SUPPRESSIONS) Tests/check_no_temp_leftovers.sh \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan $(SANITIZE_FILTER)
 	$(SWIFT) build --build-tests --scratch-path .build-ubsan $(UBSAN_FLAGS)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 Tests/check_no_temp_leftovers.sh \
