@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
 .PHONY: demo test deps pydeps build release bench bench-llm crosscheck-llm clean lint format e2e docs cli-reference doccomments \
-	citation
+	citation fuzz sanitize
 .PHONY: serve test-serve chromium
 
 # Install only the Debian packages that are missing (dpkg -s is cheap; apt-get is not).
@@ -71,7 +71,7 @@ doccomments:
 # clean (it builds SymbolKit and extracts symbol graphs); `make test` runs it last, so CI checks it.
 DOC_TARGETS := Unargmaxable RegionCounting ExactArithmetic ConvexHulls LayerFormats LinearProgramming \
 	BraidArrangements ModelFormats Vocabularies OutputHeads ModelHub LayerStudies ClassGeometry RankDepth SigmoidLayers Checksums \
-	ResultsDatabase
+	ResultsDatabase FuzzTargets
 docs: deps
 	@mkdir -p .build
 	$(SWIFT) package --disable-sandbox generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t)) \
@@ -179,6 +179,35 @@ e2e: release pydeps
 .PHONY: slurm-check
 slurm-check: release pydeps
 	UNARGMAX=$(CURDIR)/.build/release/unargmax Tests/check_no_temp_leftovers.sh Tests/Slurm/run_slurm_check.sh
+
+# libFuzzer on every parser of user files (Sources/FuzzTargets): each target FUZZ_RUNS inputs from a copy of
+# its seed corpus (Tests/FuzzCorpus) and regression inputs (Tests/FuzzRegressions), under AddressSanitizer;
+# crashes, hangs (> 10 s) and out-of-memory (> 2 GB) fail it, their inputs saved in .build-fuzz/crashes/.
+# Not part of `make test` (the replay of both folders is: FuzzRegressionTests). See Documentation/Testing.md.
+FUZZ_RUNS ?= 20000
+FUZZ_TARGETS ?=
+fuzz: deps
+	$(SWIFT) build --product unargmax-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	Tests/FuzzCorpus/run_fuzz.sh .build-fuzz/debug/unargmax-fuzz $(FUZZ_RUNS) $(FUZZ_TARGETS)
+
+# The Swift test suite under AddressSanitizer (with LeakSanitizer at exit), then UndefinedBehaviorSanitizer,
+# each in its own build folder (.build-asan, .build-ubsan: everything is rebuilt instrumented the first time,
+# ~4-6 minutes each here). swiftc has no -sanitize=undefined on Linux, so UBSan instruments the package's C
+# (BLASRuntime) through clang and links its runtime; Swift code traps on overflow and bounds in every build.
+# The builds run outside check_no_temp_leftovers.sh: the compiler itself leaves swift-generated-sources/ in
+# TMPDIR when building with a sanitizer. The LSan suppressions are leaks in the
+# toolchain's Foundation and XCTest (see the file). Not part of `make test`; see Documentation/Testing.md.
+SANITIZE_FILTER ?=
+LSAN_SUPPRESSIONS := $(CURDIR)/Tests/FuzzCorpus/lsan-suppressions.txt
+UBSAN_FLAGS := -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined \
+	-Xswiftc -Xclang-linker -Xswiftc -fsanitize=undefined
+sanitize: deps pydeps
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(LSAN_SUPPRESSIONS) Tests/check_no_temp_leftovers.sh \
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan $(SANITIZE_FILTER)
+	$(SWIFT) build --build-tests --scratch-path .build-ubsan $(UBSAN_FLAGS)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 Tests/check_no_temp_leftovers.sh \
+	  $(SWIFT) test --skip-build --scratch-path .build-ubsan $(UBSAN_FLAGS) $(SANITIZE_FILTER)
 
 clean:
 	rm -rf .build

@@ -95,6 +95,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // libFuzzer targets for every parser of user files (`make fuzz`); a corpus replayer in normal builds.
+        .target(name: "FuzzTargets", dependencies: ["LayerFormats", "ModelFormats", "Vocabularies", "OutputHeads"]),
+        .executableTarget(name: "unargmax-fuzz", dependencies: ["FuzzTargets"]),
+
         // Tests (Swift Testing). PythonFixtures runs the Python snippets that write fixtures with the real libraries.
         .target(name: "PythonFixtures", path: "Tests/PythonFixtures"),
         .testTarget(
@@ -127,5 +131,7 @@ let package = Package(
             name: "SigmoidLayersTests",
             dependencies: ["SigmoidLayers", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
         .testTarget(name: "ResultsDatabaseTests", dependencies: ["ResultsDatabase"]),
+        // Replays Tests/FuzzCorpus and Tests/FuzzRegressions through the fuzz targets.
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ]
 )
