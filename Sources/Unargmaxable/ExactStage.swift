@@ -192,6 +192,8 @@ struct ExactStage {
     /// No bias and 0 inside the domain: unargmaxable means w_c in the hull of the other rows, decided by
     /// `ContainmentProgram`, and every unargmaxable class has margin exactly 0 (at x = 0).
     var containment: Bool { ContainmentProgram.applies(to: layer, domain: domain) }
+    /// No bias and 0 inside the domain (any d): an unargmaxable class's margin is exactly 0, at x = 0.
+    var marginZeroAtOrigin: Bool { !layer.hasBias && domain.containsOriginInInterior }
 
     /// Optimal values within this of 0 go to certification rather than to a witness check.
     var tolerance: Double {
@@ -251,7 +253,7 @@ struct ExactStage {
             return .unresolved(
                 support: MultiplierCertifier.cleaned(indices: solution.indices, weights: solution.weights).indices)
         }
-        return .unargmaxable(certified, x: containment ? nil : x)
+        return .unargmaxable(certified, x: marginZeroAtOrigin ? nil : x)
     }
 
     /// Logits at many points (each with its owner class), one GEMM per block.

@@ -31,12 +31,16 @@ struct LogitBlock {
     /// Rows computed and scanned together, one single-threaded GEMM each (see `FixedPartitionGEMM`).
     /// When W is small enough to stay in cache (small d), a few rows at a time keep their logits in
     /// cache from the GEMM to the scan (one pass over memory instead of three: sgemm's zeroing, its
-    /// writes, the scan's reads); a large W is read once per 256 rows.
+    /// writes, the scan's reads); a large W goes by column groups (`scanLarge`).
     func rowsPerPass(_ rows: Int) -> Int {
-        let C = layer.classes, d = layer.dimension
-        guard C * d * 4 <= 16 << 20 else { return 256 }
-        return max(16, min(rows, (2 << 20) / (4 * max(C, 1))))
+        max(16, min(rows, (2 << 20) / (4 * max(layer.classes, 1))))
     }
+
+    /// Whether W fits in cache (then row passes; else column groups, see `scan`).
+    var weightsFitInCache: Bool { layer.classes * layer.dimension * 4 <= 16 << 20 }
+
+    /// Classes per column group when W is large: each group's rows of W are read once per block.
+    static let classesPerGroup = 4096
 
     /// Computes the logits of `rows` inputs (row-major, rows × d, every row inside the domain) and
     /// scans each row that has an owner (owners[r] ≥ 0; −1 leaves row r unscanned). Bit-identical
@@ -49,6 +53,7 @@ struct LogitBlock {
         let (errors, layer, threads, group) = (errors, layer, threads, rowsPerPass(rows))
         // X Wᵀ; the bias is added during the scan (in Float32, as sgemm with β = 1 would), which
         // saves writing a C-wide bias row into the block before every GEMM.
+        if !weightsFitInCache { return scanLarge(inputs: inputs, rows: rows, owners: owners) }
         scans.withUnsafeMutableBufferPointer { scanBuffer in
             logits.withUnsafeMutableBufferPointer { y in
                 inputs.withUnsafeBufferPointer { xs in
@@ -67,6 +72,48 @@ struct LogitBlock {
                                         owner: owners[r],
                                         x: UnsafeBufferPointer(rebasing: xs[(r * d)..<((r + 1) * d)]), errors: errors)
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return scans
+    }
+
+    /// `scan` for a W too large for cache: the block's logits in column groups of `classesPerGroup`
+    /// classes (fixed by C alone, one single-threaded GEMM each, in parallel), so each group of W is
+    /// read once per block and its packing is shared by all the block's rows; then the rows are scanned.
+    private mutating func scanLarge(inputs: [Float], rows: Int, owners: [Int]) -> [LogitScan] {
+        let C = layer.classes, d = layer.dimension
+        let (errors, layer, threads) = (errors, layer, threads)
+        logits.withUnsafeMutableBufferPointer { y in
+            inputs.withUnsafeBufferPointer { xs in
+                layer.weights.withUnsafeBufferPointer { w in
+                    nonisolated(unsafe) let (y, xs, w) = (y, xs, w)
+                    FixedPartitionGEMM.forEachGroup(rows: C, group: Self.classesPerGroup, threads: threads) {
+                        first, count in
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(count), Int32(d),
+                            1, xs.baseAddress, Int32(d), w.baseAddress! + first * d, Int32(d), 0,
+                            y.baseAddress! + first, Int32(C))
+                    }
+                }
+            }
+        }
+        var scans = [LogitScan](repeating: LogitScan(), count: rows)
+        let workers = max(1, min(threads, rows))
+        scans.withUnsafeMutableBufferPointer { scanBuffer in
+            logits.withUnsafeBufferPointer { y in
+                inputs.withUnsafeBufferPointer { xs in
+                    (layer.bias ?? []).withUnsafeBufferPointer { b in
+                        nonisolated(unsafe) let (out, y, xs, b) = (scanBuffer, y, xs, b)
+                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                            for r in stride(from: worker, to: rows, by: workers) where owners[r] >= 0 {
+                                out[r] = LogitScan(
+                                    row: UnsafeBufferPointer(rebasing: y[(r * C)..<((r + 1) * C)]), bias: b,
+                                    owner: owners[r],
+                                    x: UnsafeBufferPointer(rebasing: xs[(r * d)..<((r + 1) * d)]), errors: errors)
                             }
                         }
                     }

@@ -45,7 +45,7 @@ struct MultiplierCertifier {
         guard !indices.isEmpty else { return Result(upper: .infinity, certificate: nil) }
         // Without a bias, with 0 inside the domain, an unargmaxable class has margin exactly 0: no
         // floating-point λ can prove it, and exact multipliers come straight from the support.
-        if useExactArithmetic, ContainmentProgram.applies(to: layer, domain: domain),
+        if useExactArithmetic, !layer.hasBias, domain.containsOriginInInterior,
             indices.count <= layer.dimension + 1,
             let certified = certifyOnSupport(c, support: indices)
         {

@@ -132,7 +132,7 @@ struct WhitenedStarts {
             centred.withUnsafeBufferPointer { x in
                 inverse.withUnsafeBufferPointer { a in
                     nonisolated(unsafe) let (out, x, a) = (out, x, a)
-                    FixedPartitionGEMM.forEachGroup(rows: rows, group: 256, threads: threads) { first, count in
+                    FixedPartitionGEMM.forEachGroup(rows: rows, group: 1024, threads: threads) { first, count in
                         cblas_sgemm(
                             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(d), Int32(d), 1,
                             x.baseAddress! + first * d, Int32(d), a.baseAddress, Int32(d), 0,
