@@ -137,8 +137,9 @@ struct BraidReflectSearch {
     }
 
     /// The block's scan of the occupied slots only: at the end of a run a few slow classes would
-    /// otherwise cost full GEMMs of empty rows. Also returns each slot's row in the block's logits (with 4096-class chunks and 1024-row blocks, 3.7 GEMMs
-    /// of waste on a 49152-class head). Empty slots get a default scan, which no caller reads.
+    /// otherwise cost full GEMMs of empty rows (with 4096-class chunks and 1024-row blocks, 3.7 GEMMs
+    /// of waste on a 49152-class head). Empty slots get a default scan, which no caller reads. Also
+    /// returns each slot's row in the block's logits.
     func scanActive(_ block: inout LogitBlock, inputs: [Float], owners: [Int]) -> ([LogitScan], logitRow: [Int]) {
         let active = owners.indices.filter { owners[$0] >= 0 }
         guard active.count < owners.count else {
