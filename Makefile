@@ -55,7 +55,7 @@ demo: release
 	.build/release/unargmax count --classes 2000 --dim 6 --bias
 
 # swift-format ships with the toolchain; the committed .swift-format sets 4-space indents and 120 columns.
-# It cannot break string literals or comments, so Tests/check_line_length.py holds those to 120 characters too.
+# It cannot break string literals or comments, so Tests/check_line_length.py holds every line to 120 bytes.
 SWIFT_SOURCES := Sources Tests Package.swift Server/Sources Server/Tests Server/Package.swift
 lint: doccomments
 	swift-format lint --strict --parallel --recursive $(SWIFT_SOURCES)

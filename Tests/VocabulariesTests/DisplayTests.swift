@@ -14,7 +14,10 @@ struct DisplayTests {
     func plain() {
         #expect(
             shown(
-                ["the", " the", "", "a\"b", "\"x", "a\\b", "\u{200B}", "tab\t", "<s>", "日本", "\u{0}", "\u{A0}x"], .plain
+                [
+                    "the", " the", "", "a\"b", "\"x", "a\\b", "\u{200B}", "tab\t", "<s>", "日本", "\u{0}",
+                    "\u{A0}x",
+                ], .plain
             )
                 == [
                     "the", "\" the\"", "\"\"", "a\"b", "\"\\\"x\"", "\"a\\\\b\"", "\"\\u{200B}\"", "\"tab\\t\"", "<s>",
@@ -25,7 +28,8 @@ struct DisplayTests {
     @Test("byte-level BPE: Ġ is a space, bytes decoded as UTF-8, invalid bytes as \\xNN")
     func byteLevel() {
         let vocabulary = Vocabulary(
-            tokens: ["Ġthe", "ĠÐ", "âĸģ", "âĸ", "Ċ", "ĠĠ", "<|endoftext|>"], source: "t", encoding: .byteLevelBPE)
+            tokens: ["Ġthe", "ĠÐ", "âĸģ", "âĸ", "Ċ", "ĠĠ", "<|endoftext|>"], source: "t",
+            encoding: .byteLevelBPE)
         #expect(
             vocabulary.tokens.indices.map(vocabulary.display) == [
                 "\" the\"", "\" \\xD0\"", "▁", "\"\\xE2\\x96\"", "\"\\n\"", "\"  \"", "<|endoftext|>",
@@ -57,7 +61,9 @@ struct DisplayTests {
     @Test("SentencePiece: ▁ is a space, <0xNN> pieces are their byte")
     func sentencePiece() {
         #expect(
-            shown(["▁the", "<0x0A>", "<0xE2>", "<0x20>", "<0x41>", "<s>", "▁", "a▁b", "<0xZZ>"], .sentencePiece) == [
+            shown(
+                ["▁the", "<0x0A>", "<0xE2>", "<0x20>", "<0x41>", "<s>", "▁", "a▁b", "<0xZZ>"], .sentencePiece
+            ) == [
                 "\" the\"", "\"\\n\"", "\"\\xE2\"", "\" \"", "A", "<s>", "\" \"", "a b", "<0xZZ>",
             ])
     }

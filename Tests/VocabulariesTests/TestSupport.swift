@@ -30,7 +30,8 @@ func pythonJSON<T: Decodable>(_ type: T.Type, _ code: String) throws -> T {
 /// Sentences with non-ASCII text (Cyrillic, Japanese, accents, an emoji) and whitespace, repeated so the
 /// trainers find merges; a Python list literal.
 let trainingSentences = """
-    ["Hello world, the quick brown fox jumps over 12 lazy dogs.", "привет мир, как дела? Всё хорошо.", \
+    ["Hello world, the quick brown fox jumps over 12 lazy dogs.", \
+    "привет мир, как дела? Всё хорошо.", \
     "日本語のテキストです", "emoji 🙂 café naïve façade", "line\\nbreak\\ttab  two spaces", \
     "Ελληνικά γράμματα", "数字 2024 和 标点！"] * 20
     """

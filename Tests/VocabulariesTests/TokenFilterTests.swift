@@ -7,7 +7,8 @@ import Testing
 struct TokenFilterTests {
     private let vocabulary = Vocabulary(
         tokens: [
-            "hello", "привет", "Hello,", "日本", "123", "...", "mixпривет", "▁мир", "", "ña", "Ελλάδα", "▁▁",
+            "hello", "привет", "Hello,", "日本", "123", "...", "mixпривет", "▁мир", "", "ña",
+            "Ελλάδα", "▁▁",
             "コーヒー", "12ab", "<0xD0>", "ー", "한국어", "(ок)",
         ], source: "t", encoding: .sentencePiece)
 
