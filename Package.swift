@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "SigmoidLayersTests",
             dependencies: ["SigmoidLayers", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
-        .testTarget(name: "ResultsDatabaseTests", dependencies: ["ResultsDatabase"]),
+        .testTarget(name: "ResultsDatabaseTests", dependencies: ["PythonFixtures", "ResultsDatabase"]),
         // Replays Tests/FuzzCorpus and Tests/FuzzRegressions through the fuzz targets.
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ]

@@ -9,16 +9,7 @@ import Testing
 func withTemporaryDirectory<Result>(
     sourceLocation: SourceLocation = #_sourceLocation, _ body: (String) throws -> Result
 ) throws -> Result {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("layerformats-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer {
-        do {
-            try FileManager.default.removeItem(atPath: path)
-        } catch {
-            Issue.record("could not remove the temporary directory \(path): \(error)", sourceLocation: sourceLocation)
-        }
-    }
-    return try body(path)
+    try PythonFixtures.withTemporaryDirectory(prefix: "layerformats", sourceLocation: sourceLocation, body)
 }
 
 /// Runs a Python snippet with numpy and returns its standard output. Files written BY numpy (and

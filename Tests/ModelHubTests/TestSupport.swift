@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import PythonFixtures
 
 @testable import ModelHub
@@ -7,11 +8,10 @@ import PythonFixtures
 let fixtureCommit = "0123456789abcdef0123456789abcdef01234567"
 
 /// A temporary folder, removed afterwards even when `body` throws.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let folder = NSTemporaryDirectory() + "modelhub-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: folder) }
-    return try body(folder)
+func withTemporaryDirectory<Result>(
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: (String) throws -> Result
+) throws -> Result {
+    try PythonFixtures.withTemporaryDirectory(prefix: "modelhub", sourceLocation: sourceLocation, body)
 }
 
 /// A Hub stand-in serving `root`, stopped afterwards even when `body` throws.

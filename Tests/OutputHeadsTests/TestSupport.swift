@@ -1,12 +1,12 @@
 import Foundation
+import Testing
 import PythonFixtures
 
 /// Runs `body` with a fresh temporary directory that is removed afterwards, even when it throws.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let path = NSTemporaryDirectory() + "outputheads-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try body(path)
+func withTemporaryDirectory<Result>(
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: (String) throws -> Result
+) throws -> Result {
+    try PythonFixtures.withTemporaryDirectory(prefix: "outputheads", sourceLocation: sourceLocation, body)
 }
 
 /// Runs a Python snippet (numpy as np, safetensors' numpy writer as save_file, json) and returns

@@ -1,4 +1,5 @@
 import Foundation
+import PythonFixtures
 import Testing
 
 @testable import ResultsDatabase
@@ -21,14 +22,7 @@ enum TestEngine: String, CaseIterable, CustomTestStringConvertible {
 func withTemporaryDirectory<Result>(
     sourceLocation: SourceLocation = #_sourceLocation, _ body: (String) throws -> Result
 ) throws -> Result {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("resultsdb-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer {
-        do { try FileManager.default.removeItem(atPath: path) } catch {
-            Issue.record("could not remove the temporary directory \(path): \(error)", sourceLocation: sourceLocation)
-        }
-    }
-    return try body(path)
+    try PythonFixtures.withTemporaryDirectory(prefix: "resultsdb", sourceLocation: sourceLocation, body)
 }
 
 /// `url` with `search_path` set to `schema` (libpq's `options` parameter).
