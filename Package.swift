@@ -66,7 +66,9 @@ let package = Package(
         // A Hub model id → a local folder: the Hugging Face cache, else only the head's bytes over HTTPS.
         .target(name: "ModelHub", dependencies: ["Checksums"]),
         // SHA-256 without dependencies (no CryptoKit on Linux): layer digests and verified downloads.
-        .target(name: "Checksums"),
+        .target(name: "Checksums", dependencies: ["SHA256Hardware"]),
+        // SHA-256 blocks with the x86 SHA extensions, chosen at run time (C: Swift has no intrinsics).
+        .target(name: "SHA256Hardware"),
         .target(
             name: "Unargmaxable",
             dependencies: [

@@ -1,4 +1,5 @@
 import Foundation
+import SHA256Hardware
 
 /// SHA-256 (FIPS 180-4), small and dependency-free: the core build stays light (Foundation on Linux
 /// has no CryptoKit). Feed bytes with `update`, then read `finalize()` once.
@@ -21,8 +22,17 @@ public struct SHA256: Sendable {
     private var filled = 0
     private var length: UInt64 = 0
 
+    private var hardware = SHA256.usesHardware
+
     /// An empty hash state.
     public init() {}
+
+    /// An empty hash state that uses the hardware only when `hardware` is true and the CPU has it
+    /// (false: always the portable code, which the hardware path is tested against).
+    public init(hardware: Bool) { self.hardware = hardware && Self.usesHardware }
+
+    /// Whether this CPU runs the compression in hardware (the x86 SHA extensions).
+    public static let usesHardware = unargmax_sha256_hardware_available() != 0
 
     /// Hashes more bytes.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
@@ -30,8 +40,9 @@ public struct SHA256: Sendable {
         var offset = 0
         while offset < bytes.count {
             if filled == 0 && bytes.count - offset >= 64 {
-                compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 64)]))
-                offset += 64
+                let blocks = (bytes.count - offset) / 64
+                compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 64 * blocks)]))
+                offset += 64 * blocks
                 continue
             }
             let take = min(64 - filled, bytes.count - offset)
@@ -97,13 +108,25 @@ public struct SHA256: Sendable {
         return String(digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 
-    private mutating func compress(_ chunk: UnsafeRawBufferPointer) {
+    /// Compresses whole 64-byte blocks.
+    private mutating func compress(_ blocks: UnsafeRawBufferPointer) {
+        if hardware {
+            var state = [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7]
+            unargmax_sha256_hardware_blocks(
+                &state, blocks.baseAddress!.assumingMemoryBound(to: UInt8.self), blocks.count / 64)
+            h = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            compress(chunk, w)
+            for start in stride(from: 0, to: blocks.count, by: 64) {
+                compressPortably(UnsafeRawBufferPointer(rebasing: blocks[start..<(start + 64)]), w)
+            }
         }
     }
 
-    private mutating func compress(_ chunk: UnsafeRawBufferPointer, _ w: UnsafeMutableBufferPointer<UInt32>) {
+    /// Compresses one 64-byte block in portable Swift (CPUs without the SHA extensions, and the
+    /// reference the hardware path is tested against).
+    mutating func compressPortably(_ chunk: UnsafeRawBufferPointer, _ w: UnsafeMutableBufferPointer<UInt32>) {
         @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
         for t in 0..<16 { w[t] = UInt32(bigEndian: chunk.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self)) }
         for t in 16..<64 {

@@ -50,6 +50,29 @@ struct SHA256Tests {
         }
         #expect(hash.hexDigest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
+
+    /// The SHA-extension path (used on CPUs that have it) against the portable code, on lengths around
+    /// block boundaries and pieces that start mid-block.
+    @Test func hardwareMatchesPortable() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 55, 56, 63, 64, 65, 127, 128, 129, 1000, 4096, 100_003] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var fast = SHA256(), portable = SHA256(hardware: false)
+            var start = 0
+            for piece in [7, 64, 129, 4000] where start < length {
+                let end = min(length, start + piece)
+                fast.update(bytes[start..<end])
+                portable.update(bytes[start..<end])
+                start = end
+            }
+            fast.update(bytes[start...])
+            portable.update(bytes[start...])
+            #expect(fast.hexDigest() == portable.hexDigest(), "length \(length)")
+        }
+        // Pinned where the CPU reports the extensions (Zen, Ice Lake and later).
+        let cpuHasSHA = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" sha_ni") ?? false
+        #expect(SHA256.usesHardware == cpuHasSHA)
+    }
 }
 
 @Suite("Resolving models from a local Hub")
