@@ -33,6 +33,8 @@ struct BraidReflectSearch {
     let competitorCount: Int
     /// Whitened starts for anisotropic layers (nil: the paper's x = w_c).
     let whitening: WhitenedStarts?
+    /// Where the logits block comes from and goes back to (shared by the chunks of a run).
+    var storage: LogitStorage? = nil
     /// Reflections stop when fewer than one in this many certify anything (see `run`), but only
     /// when an exact stage follows: alone, the search is the paper's algorithm and spends its patience.
     static let unproductiveRate = 256
@@ -44,7 +46,9 @@ struct BraidReflectSearch {
     func run(classes: [Int], errors: Float32LogitErrors, progress: (Int) -> Void) -> [Outcome] {
         let d = layer.dimension
         var outcomes = [Outcome](repeating: Outcome(), count: layer.classes)
-        var block = LogitBlock(layer: layer, errors: errors, threads: threads, inputs: classes.count)
+        var block = LogitBlock(
+            layer: layer, errors: errors, threads: threads, inputs: classes.count, storage: storage)
+        defer { block.recycle() }
         let slots = block.capacity
         var owner = [Int](repeating: -1, count: slots)
         var inputs = [Float](repeating: 0, count: slots * d)

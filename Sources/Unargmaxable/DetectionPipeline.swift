@@ -82,6 +82,7 @@ public enum UnargmaxableDetector {
             layer: layer, domain: options.domain, patience: options.approximate ? options.patience : 0,
             threads: threads, competitorCount: options.competitors, whitening: prepared.whitening)
         search.stopsWhenUnproductive = options.exact != nil
+        search.storage = prepared.logitStorage
         let selected = options.classes ?? Array(0..<C)
         precondition(selected.allSatisfy { (0..<C).contains($0) }, "selected classes outside the layer")
         var isSelected = [Bool](repeating: options.classes == nil, count: C)
@@ -193,6 +194,8 @@ extension ExactStage.Decision {
 struct PreparedLayer {
     let errors: Float32LogitErrors
     let whitening: WhitenedStarts?
+    /// The logits block, reused from chunk to chunk.
+    let logitStorage = LogitStorage()
 
     init(_ layer: SoftmaxLayer, threads: Int) {
         errors = Float32LogitErrors(layer)

@@ -1,5 +1,6 @@
 import CBLAS
 import Dispatch
+import Foundation
 
 /// Float32 logits of a block of inputs against every class with one `cblas_sgemm`, each row then
 /// scanned (in parallel) for its argmax and certified margins. Memory is one block of logits,
@@ -10,17 +11,24 @@ struct LogitBlock {
     let threads: Int
     let capacity: Int
     private var logits: [Float]
+    private let storage: LogitStorage?
 
-    init(layer: SoftmaxLayer, errors: Float32LogitErrors, threads: Int, inputs: Int) {
+    /// A block for `inputs` rows at most; its buffer comes from `storage` when given (give it back
+    /// with `recycle`).
+    init(layer: SoftmaxLayer, errors: Float32LogitErrors, threads: Int, inputs: Int, storage: LogitStorage? = nil) {
         self.layer = layer
         self.errors = errors
         self.threads = max(1, threads)
         let capacity = Self.rows(classes: layer.classes, inputs: inputs)
         self.capacity = capacity
-        // Uninitialised: every GEMM writes its rows before they are read (zeroing 256 MiB per block
-        // cost more than some whole checks).
-        let size = capacity * layer.classes
-        logits = [Float](unsafeUninitializedCapacity: size) { _, count in count = size }
+        self.storage = storage
+        logits = storage?.take(count: capacity * layer.classes) ?? LogitStorage.uninitialised(capacity * layer.classes)
+    }
+
+    /// Hands the buffer back to the storage it came from; the block is empty afterwards.
+    mutating func recycle() {
+        storage?.give(logits)
+        logits = []
     }
 
     /// Rows per block: up to 1024, at most 64 Mi logits.
@@ -141,5 +149,36 @@ struct LogitBlock {
             }
         }
         return best.map(\.1)
+    }
+}
+
+/// A logits buffer kept between the chunks of one layer's run. Chunks run one after another and each
+/// needs the same ~200 MiB block; allocating it afresh costs its page faults every time (6 % of a
+/// whole check of a 49152-class head).
+final class LogitStorage: @unchecked Sendable {
+    private let lock = NSLock()
+    private var spare: [Float] = []
+
+    init() {}
+
+    /// A buffer of at least `count` Floats, with undefined contents.
+    func take(count: Int) -> [Float] {
+        let reused: [Float]? = lock.withLock {
+            guard spare.count >= count else { return nil }
+            defer { spare = [] }
+            return spare
+        }
+        return reused ?? Self.uninitialised(count)
+    }
+
+    /// Keeps `buffer` for the next `take` (the larger one when two are given back).
+    func give(_ buffer: [Float]) {
+        lock.withLock { if buffer.count > spare.count { spare = buffer } }
+    }
+
+    /// Uninitialised: every GEMM writes its rows before they are read (zeroing 256 MiB per block
+    /// cost more than some whole checks).
+    static func uninitialised(_ count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { _, initialised in initialised = count }
     }
 }

@@ -28,16 +28,31 @@ enum RigorousBounds {
             let wc = w.baseAddress! + c * d
             for i in 0..<layer.classes where i != c {
                 let wi = w.baseAddress! + i * d
-                var s = layer.biasValue(c) - layer.biasValue(i)
-                var magnitude = abs(s), differences = 0.0
-                for j in 0..<d {
-                    let a = Double(wc[j]) - Double(wi[j])
-                    let term = a * x[j]
-                    s += term
-                    magnitude += abs(term)
-                    differences += abs(a)
+                let biasDifference = layer.biasValue(c) - layer.biasValue(i)
+                // Two interleaved sums (the bound holds for any order of summation, γ_{d+2} counts
+                // every addition), so the additions do not wait on each other's latency.
+                var s = (biasDifference, 0.0), magnitude = (abs(biasDifference), 0.0), differences = (0.0, 0.0)
+                var j = 0
+                while j + 2 <= d {
+                    let a0 = Double(wc[j]) - Double(wi[j]), a1 = Double(wc[j + 1]) - Double(wi[j + 1])
+                    let term0 = a0 * x[j], term1 = a1 * x[j + 1]
+                    s.0 += term0
+                    s.1 += term1
+                    magnitude.0 += abs(term0)
+                    magnitude.1 += abs(term1)
+                    differences.0 += abs(a0)
+                    differences.1 += abs(a1)
+                    j += 2
                 }
-                let lower = s - g * magnitude - 0x1p-1022 * (Double(2 * d + 4) + differences)
+                if j < d {
+                    let a = Double(wc[j]) - Double(wi[j])
+                    s.0 += a * x[j]
+                    magnitude.0 += abs(a * x[j])
+                    differences.0 += abs(a)
+                }
+                let sum = s.0 + s.1, magnitudeSum = magnitude.0 + magnitude.1
+                let differenceSum = differences.0 + differences.1
+                let lower = sum - g * magnitudeSum - 0x1p-1022 * (Double(2 * d + 4) + differenceSum)
                 if lower < best {
                     best = lower
                     runnerUp = i
