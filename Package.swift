@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "RankDepth", targets: ["RankDepth"]),
         .library(name: "SigmoidLayers", targets: ["SigmoidLayers"]),
         .library(name: "ResultsDatabase", targets: ["ResultsDatabase"]),
+        .library(name: "ResultFiles", targets: ["ResultFiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -69,11 +70,13 @@ let package = Package(
         .target(name: "Checksums", dependencies: ["SHA256Hardware"]),
         // SHA-256 blocks with the x86 SHA extensions, chosen at run time (C: Swift has no intrinsics).
         .target(name: "SHA256Hardware"),
+        // The logit scan's inner loop (vector maxima in C: Swift's generic SIMD does not vectorise it).
+        .target(name: "LogitKernels"),
         .target(
             name: "Unargmaxable",
             dependencies: [
                 "ExactArithmetic", "LinearProgramming", "ConvexHulls", "LayerFormats", "BraidArrangements", "CBLAS",
-                "BLASRuntime", "Checksums",
+                "BLASRuntime", "Checksums", "LogitKernels",
             ]),
         // Research instruments: activation ranges, repairing layers, resumable sweeps.
         .target(
@@ -88,17 +91,23 @@ let package = Package(
         .target(name: "SigmoidLayers", dependencies: ["Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
         // Runs, models and classes in SQLite or PostgreSQL: plain data in, tables out (no detector module).
         .target(name: "ResultsDatabase", dependencies: ["CSQLite", "CPostgreSQL"]),
+        // What a check writes and reads back: certificates (JSON, streamed npz), the run journal, their JSON.
+        .target(name: "ResultFiles", dependencies: ["Unargmaxable", "LayerFormats"]),
         .executableTarget(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
                 "OutputHeads", "ModelFormats", "Vocabularies", "ModelHub", "LayerStudies", "ClassGeometry",
-                "RankDepth", "SigmoidLayers", "ResultsDatabase", "Checksums",
+                "RankDepth", "SigmoidLayers", "ResultsDatabase", "Checksums", "ResultFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // libFuzzer targets for every parser of user files (`make fuzz`); a corpus replayer in normal builds.
-        .target(name: "FuzzTargets", dependencies: ["LayerFormats", "ModelFormats", "Vocabularies", "OutputHeads"]),
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "LayerFormats", "ModelFormats", "Vocabularies", "OutputHeads", "ResultFiles", "Unargmaxable",
+            ]),
         .executableTarget(name: "unargmax-fuzz", dependencies: ["FuzzTargets"]),
 
         // Tests (Swift Testing). PythonFixtures runs the Python snippets that write fixtures with the real libraries.
@@ -133,6 +142,8 @@ let package = Package(
             name: "SigmoidLayersTests",
             dependencies: ["SigmoidLayers", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
         .testTarget(name: "ResultsDatabaseTests", dependencies: ["PythonFixtures", "ResultsDatabase"]),
+        .testTarget(
+            name: "ResultFilesTests", dependencies: ["PythonFixtures", "ResultFiles", "Unargmaxable", "LayerFormats"]),
         // Replays Tests/FuzzCorpus and Tests/FuzzRegressions through the fuzz targets.
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ]

@@ -11,6 +11,13 @@ extension ClassResult {
         self.certificate = certificate
         self.stage = stage
     }
+
+    /// The same result without its certificate (once it has been written elsewhere).
+    var withoutCertificate: ClassResult {
+        var result = self
+        result.certificate = nil
+        return result
+    }
 }
 
 extension ArgmaxabilityReport {
@@ -66,11 +73,18 @@ extension UnargmaxableDetector {
     /// resumed or interrupted run reports exactly what one uninterrupted run reports. With `shard`,
     /// only its chunks are decided; a chunk whose classes are all in `completed` is taken from there.
     /// The report holds the decided classes ascending; `seconds` is this call's time.
+    ///
+    /// `everyChunk` then receives every chunk of the run in class order, decided now or taken from
+    /// `completed` (a front end streams the certificates to a file there). With `keepsCertificates`
+    /// false the report drops the certificates once `everyChunk` has had them, so a large head's
+    /// witnesses (4 GB for 128256 × 4096) are never all in memory.
     public static func detect(
         _ layer: SoftmaxLayer, options: DetectorOptions, chunkSize: Int, shard: ShardSpec? = nil,
         completed: [ClassResult],
         progress: (@Sendable (DetectionProgress) -> Void)? = nil,
-        chunkFinished: ([ClassResult]) throws -> Void
+        chunkFinished: ([ClassResult]) throws -> Void,
+        everyChunk: ([ClassResult]) throws -> Void = { _ in },
+        keepsCertificates: Bool = true
     ) rethrows -> ArgmaxabilityReport {
         let start = DispatchTime.now().uptimeNanoseconds
         let selected = options.classes ?? Array(0..<layer.classes)
@@ -85,7 +99,8 @@ extension UnargmaxableDetector {
             let chunk = Array(selected[begin..<min(selected.count, begin + size)])
             let done = chunk.compactMap { known[$0] }
             if done.count == chunk.count {
-                results += done
+                try everyChunk(done)
+                results += keepsCertificates ? done : done.map(\.withoutCertificate)
                 continue
             }
             if prepared == nil { prepared = PreparedLayer(layer, threads: max(1, options.threads)) }
@@ -93,7 +108,8 @@ extension UnargmaxableDetector {
             chunkOptions.classes = chunk
             let report = detect(layer, options: chunkOptions, prepared: prepared!, progress: progress)
             try chunkFinished(report.results)
-            results += report.results
+            try everyChunk(report.results)
+            results += keepsCertificates ? report.results : report.results.map(\.withoutCertificate)
             exactSeconds += report.exactStageSeconds
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

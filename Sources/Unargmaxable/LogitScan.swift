@@ -1,3 +1,5 @@
+import LogitKernels
+
 /// A rigorous bound on the error of Float32 logits ŷ_i = fl(fl(w_i·x) + b_i) computed by any
 /// sgemm, in any summation order, with or without FMA, even with denormals flushed to zero:
 ///
@@ -96,18 +98,11 @@ struct LogitScan {
             ownerMargin = .infinity
             return
         }
-        var first = (value: -Float.infinity, index: -1), second = (value: -Float.infinity, index: -1)
+        var top = unargmax_top_two(first_value: -.infinity, first_index: -1, second_value: -.infinity, second_index: -1)
         let hasBias = !bias.isEmpty
-        for i in 0..<count {
-            let v = hasBias ? y[i] + bias[i] : y[i]
-            guard v > second.value else { continue }
-            if v > first.value {
-                second = first
-                first = (v, i)
-            } else {
-                second = (v, i)
-            }
-        }
+        unargmax_top_two_scan(y.baseAddress, hasBias ? bias.baseAddress : nil, 0, count, &top)
+        var first = (value: top.first_value, index: top.first_index)
+        let second = (value: top.second_value, index: top.second_index)
         if first.index < 0 { first.index = 0 }  // only with non-finite logits, which prove nothing below
         let own = hasBias ? y[c] + bias[c] : y[c]
         argmax = own == first.value ? c : first.index

@@ -111,7 +111,15 @@ struct MarginProgram {
             // Check x against every class; add the most violated constraints.
             let violated = mostViolated(c, x: x, t: t, excluding: inSet)
             if violated.isEmpty {
-                let lower = witnessLower(c, x)
+                var lower = witnessLower(c, x)
+                // The same point rounded to Float32, when it still proves c wins (nearly always: the
+                // program maximises the margin): every witness of a run is then a Float32 vector,
+                // which halves the certificates file. Re-certified rigorously at the rounded point.
+                let rounded = x.map { Double(Float($0)) }
+                if lower > 0, rounded != x, case let roundedLower = witnessLower(c, rounded), roundedLower > 0 {
+                    x = rounded
+                    lower = roundedLower
+                }
                 outcome.margin.lower = lower
                 if lower > 0 {
                     outcome.certificate = .witness(x)

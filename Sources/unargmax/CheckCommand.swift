@@ -6,6 +6,7 @@ import LayerStudies
 import OutputHeads
 import Vocabularies
 import Unargmaxable
+import ResultFiles
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -267,9 +268,29 @@ struct CheckCommand: ParsableCommand {
             try RunJournal.verify(completed, layer: softmax, domain: options.domain, threads: threads, path: journal)
         }
         defer { journalFile?.close() }
+        // A binary certificates file is written as the chunks are decided, so the witnesses of a large
+        // head are never all in memory; the database then gets the certificates' digests from here.
+        let streamed = try certificates.flatMap { path in
+            path.lowercased().hasSuffix(".npz")
+                ? try CertificateArchiveWriter(
+                    path: path, domain: options.domain, bias: softmax.hasBias, classes: softmax.classes,
+                    dimension: softmax.dimension, generator: "unargmax \(Unargmax.version)") : nil
+        }
+        var certificateDigests: [Int: String] = [:]
         let report = try UnargmaxableDetector.detect(
             softmax, options: options, chunkSize: chunkSize, shard: shard, completed: completed,
-            progress: { bar.update($0) }, chunkFinished: { try journalFile?.append($0) })
+            progress: { bar.update($0) }, chunkFinished: { try journalFile?.append($0) },
+            everyChunk: { results in
+                guard let streamed else { return }
+                for r in results where r.verdict != .undecided {
+                    guard let certificate = r.certificate else { continue }
+                    try streamed.append(index: r.index, certificate: certificate)
+                    if store != nil {
+                        certificateDigests[r.index] = ResultsRecording.certificateDigest(
+                            index: r.index, certificate: certificate)
+                    }
+                }
+            }, keepsCertificates: streamed == nil)
         var depths: [Int: ClassInteriority]? = nil
         if interiority {
             var depthOptions = InteriorityOptions()
@@ -295,19 +316,17 @@ struct CheckCommand: ParsableCommand {
             }
             rendered = text
         }
-        if let certificates {
-            if certificates.lowercased().hasSuffix(".npz") {
-                try CertificateArchive.write(report, to: certificates)
-            } else {
-                try AtomicFileWriter.write(ReportRendering.certificates(report) + "\n", to: certificates)
-            }
+        if let streamed {
+            try streamed.finish()
+        } else if let certificates {
+            try AtomicFileWriter.write(ReportRendering.certificates(report) + "\n", to: certificates)
         }
         try CommandSupport.emit(rendered, output: output)
         if let store {
             let run = ResultsRecording.run(
                 report, layerPath: layer, model: model, digest: digest, options: recorded,
                 shard: shard.map { (index: $0.index, count: $0.count) },
-                started: started, finished: Date())
+                certificateDigests: streamed == nil ? nil : certificateDigests, started: started, finished: Date())
             try ResultsRecording.record(run, in: store, quiet: quiet)
         }
     }

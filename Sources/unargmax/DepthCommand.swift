@@ -5,6 +5,7 @@ import OutputHeads
 import RankDepth
 import Unargmaxable
 import Vocabularies
+import ResultFiles
 
 struct DepthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

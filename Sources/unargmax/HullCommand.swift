@@ -5,6 +5,7 @@ import Foundation
 import LayerFormats
 import OutputHeads
 import Unargmaxable
+import ResultFiles
 
 struct HullCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ModelFormats
 import OutputHeads
+import ResultFiles
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

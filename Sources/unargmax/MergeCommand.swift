@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LayerFormats
 import Unargmaxable
+import ResultFiles
 
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -194,10 +195,11 @@ struct MergeCommand: ParsableCommand {
             if certificatesOut.lowercased().hasSuffix(".npz") {
                 try CertificateArchive.write(
                     certificates, domain: domain, bias: bias, classes: classCount, dimension: dimension,
-                    to: certificatesOut)
+                    generator: "unargmax \(Unargmax.version)", to: certificatesOut)
             } else {
-                try AtomicFileWriter.write(
-                    ReportRendering.certificates(certificates, domain: domain, bias: bias) + "\n", to: certificatesOut)
+                let document = CertificatesFile.json(
+                    certificates, domain: domain, bias: bias, generator: "unargmax \(Unargmax.version)")
+                try AtomicFileWriter.write(document + "\n", to: certificatesOut)
             }
         }
         try CommandSupport.emit(rendered, output: output)

@@ -3,6 +3,7 @@ import ConvexHulls
 import Foundation
 import LayerFormats
 import Unargmaxable
+import ResultFiles
 
 struct RandomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LayerStudies
+import ResultFiles
 
 struct RangeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

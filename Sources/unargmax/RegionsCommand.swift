@@ -6,6 +6,7 @@ import LayerFormats
 import OutputHeads
 import RegionCounting
 import Unargmaxable
+import ResultFiles
 
 struct RegionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import LayerFormats
 import LayerStudies
 import Unargmaxable
+import ResultFiles
 
 struct RepairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

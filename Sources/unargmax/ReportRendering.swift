@@ -3,19 +3,13 @@ import Foundation
 import OutputHeads
 import Unargmaxable
 import Vocabularies
+import ResultFiles
 
 /// The documented outputs of `unargmax check`: report (JSON schema "unargmaxable.report/1", CSV,
 /// text) and certificates (JSON schema "unargmaxable.certificates/1"). In JSON, a margin bound that
 /// is infinite (unknown) is null: null lower means −∞, null upper means +∞.
 enum ReportRendering {
-    static func domain(_ domain: InputDomain) -> JSONValue {
-        switch domain {
-        case .box(let r): return .object([("kind", "box"), ("radius", .number(r))])
-        case .unbounded: return .object([("kind", "unbounded")])
-        case let .bounds(lower, upper):
-            return .object([("kind", "bounds"), ("lower", .numbers(lower)), ("upper", .numbers(upper))])
-        }
-    }
+    static func domain(_ domain: InputDomain) -> JSONValue { CertificatesFile.domain(domain) }
 
     /// The model's raw token for class `index` (nil without a vocabulary or past its end).
     static func token(_ index: Int, _ vocabulary: Vocabulary?) -> String? {
@@ -159,38 +153,13 @@ enum ReportRendering {
         return lines.joined(separator: "\n")
     }
 
+    /// The certificates JSON of a report's decided classes.
     static func certificates(_ report: ArgmaxabilityReport) -> String {
-        certificates(
+        CertificatesFile.json(
             report.results.compactMap { r in
                 guard r.verdict != .undecided, let certificate = r.certificate else { return nil }
                 return (r.index, certificate)
-            }, domain: report.domain, bias: report.hasBias)
-    }
-
-    /// The certificates file of these entries (ascending by class).
-    static func certificates(
-        _ entries: [(index: Int, certificate: Certificate)], domain inputs: InputDomain, bias: Bool
-    ) -> String {
-        let entries: [JSONValue] = entries.map { certificateEntry(index: $0.index, certificate: $0.certificate) }
-        return JSONValue.object([
-            ("schema", "unargmaxable.certificates/1"),
-            ("generator", .string("unargmax \(Unargmax.version)")),
-            ("domain", domain(inputs)),
-            ("bias", .bool(bias)),
-            ("classes", .array(entries)),
-        ]).rendered()
-    }
-
-    /// One class's entry in the certificates JSON (its digest is what the results database records).
-    static func certificateEntry(index: Int, certificate: Certificate) -> JSONValue {
-        switch certificate {
-        case .witness(let x):
-            return .object([("index", .int(index)), ("witness", .numbers(x))])
-        case let .multipliers(indices, weights, exact):
-            var members: [(String, JSONValue)] = [("indices", .ints(indices)), ("weights", .numbers(weights))]
-            if let exact { members.append(("exact", .array(exact.map(JSONValue.string)))) }
-            return .object([("index", .int(index)), ("multipliers", .object(members))])
-        }
+            }, domain: report.domain, bias: report.hasBias, generator: "unargmax \(Unargmax.version)")
     }
 
     // MARK: - Interiority (check --interiority, hull --interiority); see Documentation/Interiority.md

@@ -3,6 +3,7 @@ import Foundation
 import OutputHeads
 import ResultsDatabase
 import Unargmaxable
+import ResultFiles
 
 /// `check --db` and `merge --db`: a finished run (report, model head, recorded options) mapped to a
 /// `RecordedRun` and written to the results database (Documentation/Results.md).
@@ -42,14 +43,15 @@ enum ResultsRecording {
     /// `json.dumps(entry)` writes for the entry read from the certificates file).
     static func certificateDigest(index: Int, certificate: Certificate) -> String {
         var hash = SHA256()
-        hash.update(Array(ReportRendering.certificateEntry(index: index, certificate: certificate).compact.utf8))
+        hash.update(Array(CertificatesFile.entry(index: index, certificate: certificate).compact.utf8))
         return hash.hexDigest()
     }
 
-    /// The run of `check`, from its report and model head.
+    /// The run of `check`, from its report and model head; `certificateDigests` when the report no longer
+    /// holds its certificates (they were streamed to a file).
     static func run(
         _ report: ArgmaxabilityReport, layerPath: String, model: ModelHead, digest: String, options: JSONValue,
-        shard: (index: Int, count: Int)?, started: Date, finished: Date
+        shard: (index: Int, count: Int)?, certificateDigests: [Int: String]? = nil, started: Date, finished: Date
     ) -> RecordedRun {
         let (name, path) = modelName(layerPath)
         let vocabulary = model.vocabulary
@@ -58,7 +60,9 @@ enum ResultsRecording {
                 index: r.index, token: ReportRendering.token(r.index, vocabulary), verdict: r.verdict.rawValue,
                 marginLower: r.margin.lower, marginUpper: r.margin.upper, steps: r.steps, stage: r.stage.rawValue,
                 certificateDigest: r.verdict == .undecided
-                    ? nil : r.certificate.map { certificateDigest(index: r.index, certificate: $0) })
+                    ? nil
+                    : certificateDigests?[r.index]
+                        ?? r.certificate.map { certificateDigest(index: r.index, certificate: $0) })
         }
         return RecordedRun(
             model: RecordedModel(

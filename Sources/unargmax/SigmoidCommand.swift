@@ -4,6 +4,7 @@ import Foundation
 import OutputHeads
 import SigmoidLayers
 import Unargmaxable
+import ResultFiles
 
 struct SigmoidCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,20 +3,24 @@ import Foundation
 /// A small, strict JSON parser into `JSONValue`, several times faster than JSONSerialization on
 /// Linux for number-heavy files (a certificates file for 32000 classes × 512 features is 340 MB).
 /// Numbers are parsed with strtod (correctly rounded), so the Doubles we print read back exactly.
-struct JSONParser {
-    struct Failure: Error, CustomStringConvertible {
-        let offset: Int
-        let reason: String
-        var description: String { "invalid JSON at byte \(offset): \(reason)" }
+public struct JSONParser {
+    /// Where and why the text is not JSON.
+    public struct Failure: Error, CustomStringConvertible {
+        /// The byte where parsing stopped.
+        public let offset: Int
+        /// What was wrong there.
+        public let reason: String
+        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
     private var depth = 0
     /// Nesting limit: deeper input is refused instead of exhausting the stack.
-    static let maximumDepth = 128
+    public static let maximumDepth = 128
 
-    static func parse(_ data: Data) throws -> JSONValue {
+    /// Parses a whole document (nothing but white space may follow the value).
+    public static func parse(_ data: Data) throws -> JSONValue {
         try data.withUnsafeBytes { raw in
             var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
             let value = try parser.value()
@@ -140,21 +144,42 @@ struct JSONParser {
                 case UInt8(ascii: "b"): text.append(0x08)
                 case UInt8(ascii: "f"): text.append(0x0C)
                 case UInt8(ascii: "u"):
-                    guard position + 4 <= bytes.count,
-                        let code = UInt32(
-                            String(
-                                decoding: UnsafeBufferPointer(rebasing: bytes[position..<(position + 4)]), as: UTF8.self
-                            ), radix: 16),
-                        let scalar = Unicode.Scalar(code)
-                    else { throw Failure(offset: position, reason: "bad \\u escape") }
+                    var code = try hexQuad()
+                    if (0xD800..<0xDC00).contains(code) {  // a high surrogate: its low half must follow
+                        guard position + 2 <= bytes.count, bytes[position] == UInt8(ascii: "\\"),
+                            bytes[position + 1] == UInt8(ascii: "u")
+                        else { throw Failure(offset: position, reason: "unpaired surrogate in a \\u escape") }
+                        position += 2
+                        let low = try hexQuad()
+                        guard (0xDC00..<0xE000).contains(low) else {
+                            throw Failure(offset: position, reason: "unpaired surrogate in a \\u escape")
+                        }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let scalar = Unicode.Scalar(code) else {
+                        throw Failure(offset: position, reason: "unpaired surrogate in a \\u escape")
+                    }
                     text += Array(String(Character(scalar)).utf8)
-                    position += 4
                 default: text.append(escaped)
                 }
             default: text.append(byte)
             }
         }
         throw Failure(offset: position, reason: "unterminated string")
+    }
+
+    /// The four hexadecimal digits of a `\u` escape.
+    private mutating func hexQuad() throws -> UInt32 {
+        guard position + 4 <= bytes.count else { throw Failure(offset: position, reason: "bad \\u escape") }
+        var code: UInt32 = 0
+        for byte in bytes[position..<(position + 4)] {
+            guard let digit = Character(Unicode.Scalar(byte)).hexDigitValue else {
+                throw Failure(offset: position, reason: "bad \\u escape")
+            }
+            code = code << 4 | UInt32(digit)
+        }
+        position += 4
+        return code
     }
 
     @inline(__always)
@@ -183,12 +208,14 @@ struct JSONParser {
 }
 
 extension JSONValue {
-    subscript(key: String) -> JSONValue? {
+    /// The first member named `key` of an object.
+    public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members.first { $0.0 == key }?.1 }
         return nil
     }
 
-    var doubleValue: Double? {
+    /// A number (an integer too) as a Double.
+    public var doubleValue: Double? {
         switch self {
         case .number(let x): return x
         case .int(let n): return Double(n)
@@ -196,17 +223,20 @@ extension JSONValue {
         }
     }
 
-    var intValue: Int? {
+    /// A number written as an integer.
+    public var intValue: Int? {
         if case .int(let n) = self { return n }
         return nil
     }
 
-    var arrayValue: [JSONValue]? {
+    /// An array's items.
+    public var arrayValue: [JSONValue]? {
         if case .array(let items) = self { return items }
         return nil
     }
 
-    var stringValue: String? {
+    /// A string's text.
+    public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }

@@ -7,86 +7,102 @@ import Unargmaxable
 /// then, per decided chunk, one line per class (its result and certificate) and a commit line
 /// `{"chunk": k, "classes": n}`, written with one `write` and made durable with `fsync`. Lines after the
 /// last commit line (a chunk cut short by a kill) are discarded on reopening.
-struct RunJournal {
-    static let schema = "unargmaxable.journal/1"
+public struct RunJournal {
+    /// The schema named in the header line.
+    public static let schema = "unargmaxable.journal/1"
 
-    let path: String
+    /// The journal file.
+    public let path: String
     private let descriptor: Int32
     private var chunks: Int
 
     /// The header line's content for a run of this layer with these options.
-    static func header(digest: String, options: JSONValue, shard: JSONValue) -> JSONValue {
+    public static func header(digest: String, options: JSONValue, shard: JSONValue) -> JSONValue {
         .object([("schema", .string(schema)), ("digest", .string(digest)), ("options", options), ("shard", shard)])
+    }
+
+    /// What a journal file holds: the results of its committed chunks, how many chunks, and how many
+    /// of its bytes (the header and those chunks) a resumed run keeps.
+    public struct Contents {
+        /// The results of the committed chunks, in file order.
+        public var results: [ClassResult] = []
+        /// How many chunks were committed.
+        public var chunks = 0
+        /// The length of the header and the committed chunks: the rest is cut off on resuming.
+        public var keptBytes = 0
+    }
+
+    /// Reads a journal's bytes (empty for a new journal). A journal of another layer or other options,
+    /// or with a damaged committed line, is refused with a message naming `path`.
+    public static func read(_ bytes: [UInt8], header: JSONValue, classes: Int, path: String) throws -> Contents {
+        func fail(_ why: String) -> ResultFileError { ResultFileError(path, why) }
+        var contents = Contents()
+        // New, or killed before its header was complete: start afresh.
+        guard let headerEnd = bytes.firstIndex(of: UInt8(ascii: "\n")) else { return contents }
+        let found: JSONValue
+        do { found = try JSONParser.parse(Data(bytes[0..<headerEnd])) } catch {
+            throw fail("not a journal of unargmax check (\(error))")
+        }
+        guard found["schema"]?.stringValue == schema else { throw fail("not a journal (schema is not \(schema))") }
+        if found["digest"]?.stringValue != header["digest"]?.stringValue {
+            throw fail(
+                "the journal is of another layer (digest \(found["digest"]?.stringValue ?? "none"), "
+                    + "this layer's is \(header["digest"]?.stringValue ?? "none")); give a new journal file")
+        }
+        for key in ["options", "shard"] where found[key]?.compact != header[key]?.compact {
+            throw fail(
+                "the journal was written with other \(key) (\(found[key]?.compact ?? "none")); this run's are "
+                    + "\(header[key]?.compact ?? "none"); rerun with the same options or give a new journal file")
+        }
+        contents.keptBytes = headerEnd + 1
+        var pending: [ClassResult] = []
+        var lineStart = headerEnd + 1
+        var lineNumber = 1
+        while let end = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
+            lineNumber += 1
+            guard let line = try? JSONParser.parse(Data(bytes[lineStart..<end])) else {
+                throw fail("line \(lineNumber) is not JSON")
+            }
+            if line["chunk"] != nil {
+                contents.results += pending
+                pending = []
+                contents.chunks += 1
+                contents.keptBytes = end + 1
+            } else {
+                pending.append(try decode(line, classes: classes, fail: { fail("line \(lineNumber): \($0)") }))
+            }
+            lineStart = end + 1
+        }
+        var seen = Set<Int>()
+        for result in contents.results where !seen.insert(result.index).inserted {
+            throw fail("class \(result.index) appears twice")
+        }
+        return contents
     }
 
     /// Opens the journal at `path`, creating it with `header` when it does not exist (or holds no complete
     /// header line), and returns the results of its committed chunks. A journal of another layer or other
     /// options is refused with a message naming the file.
-    static func open(path: String, header: JSONValue, classes: Int) throws -> (RunJournal, [ClassResult]) {
-        func fail(_ why: String) -> CommandFailure { CommandFailure("\(path): \(why)") }
-        var results: [ClassResult] = []
-        var keep = 0  // bytes of the file that stay: the header and the committed chunks
-        var chunks = 0
+    public static func open(path: String, header: JSONValue, classes: Int) throws -> (RunJournal, [ClassResult]) {
+        func fail(_ why: String) -> ResultFileError { ResultFileError(path, why) }
         let existing = FileManager.default.contents(atPath: path) ?? Data()
-        let bytes = [UInt8](existing)
-        if let headerEnd = bytes.firstIndex(of: UInt8(ascii: "\n")) {
-            let found: JSONValue
-            do { found = try JSONParser.parse(Data(bytes[0..<headerEnd])) } catch {
-                throw fail("not a journal of unargmax check (\(error))")
-            }
-            guard found["schema"]?.stringValue == schema else { throw fail("not a journal (schema is not \(schema))") }
-            if found["digest"]?.stringValue != header["digest"]?.stringValue {
-                throw fail(
-                    "the journal is of another layer (digest \(found["digest"]?.stringValue ?? "none"), "
-                        + "this layer's is \(header["digest"]?.stringValue ?? "none")); give a new journal file")
-            }
-            for key in ["options", "shard"] where found[key]?.compact != header[key]?.compact {
-                throw fail(
-                    "the journal was written with other \(key) (\(found[key]?.compact ?? "none")); this run's are "
-                        + "\(header[key]?.compact ?? "none"); rerun with the same options or give a new journal file")
-            }
-            keep = headerEnd + 1
-            var pending: [ClassResult] = []
-            var lineStart = headerEnd + 1
-            var lineNumber = 1
-            while let end = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
-                lineNumber += 1
-                guard let line = try? JSONParser.parse(Data(bytes[lineStart..<end])) else {
-                    throw fail("line \(lineNumber) is not JSON")
-                }
-                if line["chunk"] != nil {
-                    results += pending
-                    pending = []
-                    chunks += 1
-                    keep = end + 1
-                } else {
-                    pending.append(try decode(line, classes: classes, fail: { fail("line \(lineNumber): \($0)") }))
-                }
-                lineStart = end + 1
-            }
-        } else {
-            // New, or killed before its header was complete.
-            keep = 0
-        }
+        let contents = try read([UInt8](existing), header: header, classes: classes, path: path)
+        let keep = contents.keptBytes
         let descriptor = Foundation.open(path, O_WRONLY | O_CREAT, 0o644)
         guard descriptor >= 0 else { throw fail("cannot open for writing: \(String(cString: strerror(errno)))") }
         guard ftruncate(descriptor, off_t(keep)) == 0, lseek(descriptor, off_t(keep), SEEK_SET) >= 0 else {
             _ = Foundation.close(descriptor)
             throw fail("cannot truncate: \(String(cString: strerror(errno)))")
         }
-        let journal = RunJournal(path: path, descriptor: descriptor, chunks: chunks)
+        let journal = RunJournal(path: path, descriptor: descriptor, chunks: contents.chunks)
         if keep == 0 { try journal.write(header.compact + "\n") }
-        var seen = Set<Int>()
-        for result in results where !seen.insert(result.index).inserted {
-            throw fail("class \(result.index) appears twice")
-        }
-        return (journal, results)
+        return (journal, contents.results)
     }
 
     /// Re-checks the certificates of journaled results before they enter a report (every verdict stays
     /// certified even if the journal was damaged or edited): witnesses with rigorous floating-point
     /// bounds, then exactly where that is inconclusive; multipliers exactly.
-    static func verify(
+    public static func verify(
         _ results: [ClassResult], layer: SoftmaxLayer, domain: InputDomain, threads: Int, path: String
     ) throws {
         func expected(_ r: ClassResult) -> CertificateVerifier.Outcome? {
@@ -98,7 +114,7 @@ struct RunJournal {
         }
         let decided = results.filter { expected($0) != nil }
         for r in decided where r.certificate == nil {
-            throw CommandFailure("\(path): class \(r.index) is \(r.verdict.rawValue) without a certificate")
+            throw ResultFileError(path, "class \(r.index) is \(r.verdict.rawValue) without a certificate")
         }
         let entries = decided.map { (index: $0.index, certificate: $0.certificate!) }
         let outcomes = CertificateVerifier(layer: layer, domain: domain).check(entries, threads: threads)
@@ -108,15 +124,16 @@ struct RunJournal {
             guard second == expected(r) else {
                 var why = "it proves the opposite"
                 if case .invalid(let reason) = second { why = reason }
-                throw CommandFailure(
-                    "\(path): class \(r.index): the journaled certificate does not prove \(r.verdict.rawValue) "
+                throw ResultFileError(
+                    path,
+                    "class \(r.index): the journaled certificate does not prove \(r.verdict.rawValue) "
                         + "(\(why)); give a new journal file")
             }
         }
     }
 
     /// Appends one decided chunk durably (one write, then fsync).
-    mutating func append(_ results: [ClassResult]) throws {
+    public mutating func append(_ results: [ClassResult]) throws {
         var text = ""
         for result in results { text += Self.encode(result).compact + "\n" }
         chunks += 1
@@ -124,7 +141,8 @@ struct RunJournal {
         try write(text)
     }
 
-    func close() { _ = Foundation.close(descriptor) }
+    /// Closes the file (everything appended is already synced).
+    public func close() { _ = Foundation.close(descriptor) }
 
     private func write(_ text: String) throws {
         let data = Array(text.utf8)
@@ -133,24 +151,17 @@ struct RunJournal {
             let written = data[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw CommandFailure("\(path): cannot write: \(String(cString: strerror(errno)))")
+                throw ResultFileError(path, "cannot write: \(String(cString: strerror(errno)))")
             }
             offset += written
         }
         guard fsync(descriptor) == 0 else {
-            throw CommandFailure("\(path): cannot sync: \(String(cString: strerror(errno)))")
+            throw ResultFileError(path, "cannot sync: \(String(cString: strerror(errno)))")
         }
     }
 
     static func certificate(_ certificate: Certificate?) -> JSONValue {
-        switch certificate {
-        case .witness(let x)?: return .object([("witness", .numbers(x))])
-        case let .multipliers(indices, weights, exact)?:
-            var members: [(String, JSONValue)] = [("indices", .ints(indices)), ("weights", .numbers(weights))]
-            if let exact { members.append(("exact", .array(exact.map(JSONValue.string)))) }
-            return .object([("multipliers", .object(members))])
-        case nil: return .null
-        }
+        certificate.map { .object(CertificatesFile.members($0)) } ?? .null
     }
 
     static func encode(_ r: ClassResult) -> JSONValue {
@@ -161,7 +172,7 @@ struct RunJournal {
         ])
     }
 
-    static func decode(_ line: JSONValue, classes: Int, fail: (String) -> CommandFailure) throws -> ClassResult {
+    static func decode(_ line: JSONValue, classes: Int, fail: (String) -> ResultFileError) throws -> ClassResult {
         guard let index = line["index"]?.intValue, (0..<classes).contains(index) else {
             throw fail("no class index of this layer")
         }
@@ -182,15 +193,7 @@ struct RunJournal {
             guard x.count == witness.count else { throw fail("class \(index): malformed witness") }
             certificate = .witness(x)
         } else if let m = line["certificate"]?["multipliers"] {
-            guard let i = m["indices"]?.arrayValue, let w = m["weights"]?.arrayValue else {
-                throw fail("class \(index): malformed multipliers")
-            }
-            let indices = i.compactMap(\.intValue), weights = w.compactMap(\.doubleValue)
-            guard indices.count == i.count, weights.count == w.count else {
-                throw fail("class \(index): malformed multipliers")
-            }
-            let exact = m["exact"]?.arrayValue.map { $0.compactMap(\.stringValue) }
-            certificate = .multipliers(indices: indices, weights: weights, exact: exact)
+            certificate = try CertificatesFile.multipliers(m, fail: { fail("class \(index): \($0)") })
         }
         return ClassResult(restoring: index, margin: bracket, steps: steps, certificate: certificate, stage: stage)
     }

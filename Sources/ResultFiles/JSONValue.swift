@@ -2,7 +2,8 @@ import Foundation
 
 /// A JSON value whose objects keep their keys in the order written, so reports read top-down
 /// ("schema" first) and diff cleanly. Arrays of scalars print on one line.
-indirect enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+public indirect enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral
 {
     case object([(String, JSONValue)])
@@ -13,16 +14,18 @@ indirect enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral
     case bool(Bool)
     case null
 
-    init(stringLiteral value: String) { self = .string(value) }
-    init(integerLiteral value: Int) { self = .int(value) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
 
-    static func ints(_ values: [Int]) -> JSONValue { .array(values.map(JSONValue.int)) }
-    static func numbers(_ values: [Double]) -> JSONValue { .array(values.map(JSONValue.number)) }
+    /// An array of integers.
+    public static func ints(_ values: [Int]) -> JSONValue { .array(values.map(JSONValue.int)) }
+    /// An array of numbers.
+    public static func numbers(_ values: [Double]) -> JSONValue { .array(values.map(JSONValue.number)) }
 
     /// Single-line form.
-    var compact: String {
+    public var compact: String {
         switch self {
         case .object(let members):
             return "{" + members.map { "\(JSONValue.quote($0.0)): \($0.1.compact)" }.joined(separator: ", ") + "}"
@@ -32,7 +35,7 @@ indirect enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral
     }
 
     /// Indented form; small objects (one line under 160 characters) stay on one line.
-    func rendered(indent: String = "") -> String {
+    public func rendered(indent: String = "") -> String {
         switch self {
         case .object(let members):
             if members.isEmpty { return "{}" }
@@ -60,7 +63,8 @@ indirect enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral
         }
     }
 
-    static func quote(_ s: String) -> String {
+    /// `s` as a JSON string literal, quoted and escaped.
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
