@@ -2,6 +2,8 @@ import Foundation
 import LayerFormats
 import ModelFormats
 import OutputHeads
+import ResultFiles
+import Unargmaxable
 import Vocabularies
 
 /// One parser of user files, fed arbitrary bytes by libFuzzer (`unargmax-fuzz`) or by the replay tests.
@@ -40,6 +42,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case config
     /// A shard index (`model.safetensors.index.json`) next to one valid shard (`ShardedCheckpoint`).
     case shardindex
+    /// A certificates file in JSON (`CertificatesFile`), then verified against a small fixed layer.
+    case certjson
+    /// A certificates archive (`.npz`, `CertificateArchive`), then verified against a small fixed layer.
+    case certnpz
+    /// A `check --journal` file (`RunJournal.read`) of the small fixed layer, its results then re-verified.
+    case journal
 
     /// The file name the input is written under (some readers choose by it).
     var fileName: String {
@@ -58,6 +66,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .marian: "vocab.yml"
         case .config: "config.json"
         case .shardindex: "model.safetensors.index.json"
+        case .certjson: "certificates.json"
+        case .certnpz: "certificates.npz"
+        case .journal: "run.journal"
         }
     }
 
@@ -123,7 +134,32 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .shardindex:
             FuzzScratch.shared.ensureShard()
             Self.readEveryTensor(of: try ShardedCheckpoint(indexPath: path))
+        case .certjson, .certnpz:
+            // What `unargmax verify` does with a file of any domain and bias.
+            let file = try CertificatesFile(path: path)
+            let layer = SoftmaxLayer(Self.fixedLayer, useBias: file.bias)
+            guard (try? file.domain.validate(dimension: layer.dimension)) != nil else { return }
+            _ = CertificateVerifier(layer: layer, domain: file.domain).check(file.entries, threads: 1)
+        case .journal:
+            // What `check --journal` does on resuming: read the committed chunks, then re-verify them.
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            let contents = try RunJournal.read(bytes, header: Self.journalHeader, classes: 5, path: path)
+            try RunJournal.verify(
+                contents.results, layer: SoftmaxLayer(Self.fixedLayer), domain: .box(radius: 100), threads: 1,
+                path: path)
         }
+    }
+
+    /// The layer certificates and journals are checked against: the four unit vectors of the plane and
+    /// the origin (unargmaxable: the average of the others), with a bias.
+    static let fixedLayer = try! LayerArrays(
+        weights: FloatMatrix(rows: 5, columns: 2, values: [1, 0, 0, 1, -1, 0, 0, -1, 0, 0]),
+        bias: [0, 0, 0, 0, 0])
+
+    /// The header journal seeds must carry (Tests/FuzzCorpus/journal). Built per call: LeakSanitizer
+    /// reports a global indirect enum's boxes as leaked (their pointers carry tag bits).
+    static var journalHeader: JSONValue {
+        RunJournal.header(digest: "fuzz", options: .object([("box", .number(100))]), shard: .null)
     }
 
     private static func readEveryTensor(of file: any TensorFile) {

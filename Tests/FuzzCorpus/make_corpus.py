@@ -321,6 +321,65 @@ def make_json():
     write('shardindex', 'broken-path.json', json.dumps({'weight_map': {'w': '../x.safetensors'}}).encode())
 
 
+def make_results():
+    """Certificates (JSON, npz) and a journal of the fuzz targets' fixed layer: the unit vectors of the plane
+    and the origin (class 4, unargmaxable: the average of the others); journals carry the digest "fuzz"."""
+    witness = {'index': 0, 'witness': [1.0, 0.0]}
+    average = {'index': 4, 'multipliers': {'indices': [0, 1, 2, 3], 'weights': [0.25] * 4, 'exact': ['1/4'] * 4}}
+    box = {'kind': 'box', 'radius': 100.0}
+
+    def certificates(domain, bias, classes):
+        return json.dumps({'schema': 'unargmaxable.certificates/1', 'generator': 'make_corpus.py', 'domain': domain,
+                           'bias': bias, 'classes': classes}).encode()
+
+    folder('certjson')
+    write('certjson', 'witness-multipliers.json', certificates(box, False, [witness, average]))
+    write('certjson', 'bounds-bias.json', certificates(
+        {'kind': 'bounds', 'lower': [-1.0, -1.0], 'upper': [1.0, 1.0]}, True, [{'index': 1, 'witness': [0.0, 1.0]}]))
+    # Read fine; verification then finds the witness proves nothing (not an error of the reader).
+    write('certjson', 'unbounded-false-witness.json', certificates(
+        {'kind': 'unbounded'}, False, [{'index': 4, 'witness': [0.0, 0.0]}, {'index': 9, 'witness': [1.0]}]))
+    write('certjson', 'broken-schema.json', b'{"schema": "unargmaxable.certificates/9", "classes": []}')
+    write('certjson', 'broken-bounds.json', certificates(
+        {'kind': 'bounds', 'lower': [1.0, 0.0], 'upper': [0.0, 1.0]}, False, [witness]))
+    write('certjson', 'broken-truncated.json', certificates(box, False, [witness, average])[:-20])
+
+    def archive(witness_dtype, offsets=(0, 4), meta=None):
+        meta = meta if meta is not None else json.dumps({
+            'schema': 'unargmaxable.certificates/2', 'generator': 'make_corpus.py', 'domain': box, 'bias': False,
+            'classes': 5, 'dimension': 2}).encode()
+        return npz_bytes(
+            meta=np.frombuffer(meta, dtype='u1'), witness_classes=np.array([0, 1], dtype='<i8'),
+            witnesses=np.array([[1, 0], [0, 1]], dtype=witness_dtype),
+            multiplier_classes=np.array([4], dtype='<i8'), multiplier_offsets=np.array(offsets, dtype='<i8'),
+            multiplier_indices=np.array([0, 1, 2, 3], dtype='<i8'), multiplier_weights=np.full(4, 0.25),
+            multiplier_exact=np.frombuffer(b'1/4\n' * 4, dtype='u1'))
+
+    folder('certnpz')
+    write('certnpz', 'float32.npz', archive('<f4'))
+    write('certnpz', 'float64.npz', archive('<f8'))
+    write('certnpz', 'broken-offsets.npz', archive('<f4', offsets=(0, 3)))
+    write('certnpz', 'broken-meta.npz', archive('<f4', meta=b'{"schema": '))
+    write('certnpz', 'broken-truncated.npz', archive('<f4')[:300])
+
+    header = json.dumps({'schema': 'unargmaxable.journal/1', 'digest': 'fuzz', 'options': {'box': 100.0},
+                         'shard': None}) + '\n'
+
+    def line(index, lower, upper, stage, certificate):
+        return json.dumps({'index': index, 'steps': 1, 'margin': {'lower': lower, 'upper': upper}, 'stage': stage,
+                           'certificate': certificate}) + '\n'
+
+    first = line(0, 0.5, 2.0, 'approximate', {'witness': [1.0, 0.0]}) + '{"chunk": 1, "classes": 1}\n'
+    second = line(4, -1.0, 0.0, 'exact', {'multipliers': average['multipliers']}) + '{"chunk": 2, "classes": 1}\n'
+    folder('journal')
+    write('journal', 'two-chunks.journal', (header + first + second + line(2, 0.5, 1.0, 'approximate', None)).encode())
+    write('journal', 'header-only.journal', header.encode())
+    write('journal', 'broken-digest.journal', (header.replace('"fuzz"', '"other"') + first).encode())
+    write('journal', 'broken-line.journal', (header + '{"index": 0, \n{"chunk": 1, "classes": 1}\n').encode())
+    forged = line(2, 0.5, 2.0, 'approximate', {'witness': [1.0, 0.0]}) + '{"chunk": 1, "classes": 1}\n'
+    write('journal', 'broken-forged-witness.journal', (header + forged).encode())
+
+
 if __name__ == '__main__':
     make_npy()
     make_npz()
@@ -330,5 +389,6 @@ if __name__ == '__main__':
     make_torchzip()
     make_vocabularies()
     make_json()
+    make_results()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(HERE) for f in fs if d != HERE)
     print(f'corpus: {total} bytes')

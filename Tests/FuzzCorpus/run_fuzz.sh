@@ -18,12 +18,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(npy npz safetensors gguf pickle torchzip tokenizer vocabjson vocabtxt sentencepiece
-    tiktoken marian config shardindex)
+    tiktoken marian config shardindex certjson certnpz journal)
 
 # JSON readers get a dictionary of the keys they look for (libFuzzer cannot see Swift string comparisons).
 dictionary() {
     case $1 in
-        safetensors | tokenizer | vocabjson | config | shardindex) echo "-dict=$here/json.dict" ;;
+        safetensors | tokenizer | vocabjson | config | shardindex | certjson | journal) echo "-dict=$here/json.dict" ;;
     esac
 }
 
