@@ -44,7 +44,22 @@ extension FloatMatrix {
             return FloatMatrix(rows: rows, columns: columns, view: region)
         }
         return converted(rows: rows, columns: columns) { out in
-            convertStoredFloats(region.bytes, encoding: encoding, into: out)
+            guard region.isMapped else { return convertStoredFloats(region.bytes, encoding: encoding, into: out) }
+            // In slices, each slice's pages of the file released once converted: otherwise the whole
+            // mapped tensor stays resident beside its conversion (a 128256 × 4096 bfloat16 head: 1 GB
+            // of file pages next to 2 GB of floats, the run's peak). The pages are the file's, so
+            // anything that reads them again just faults them back in.
+            let sliceElements = max(1, (32 << 20) / encoding.size)
+            var first = 0
+            while first < count {
+                let n = min(sliceElements, count - first)
+                let bytes = UnsafeRawBufferPointer(
+                    rebasing: region.bytes[(first * encoding.size)..<((first + n) * encoding.size)])
+                convertStoredFloats(
+                    bytes, encoding: encoding, into: UnsafeMutableBufferPointer(rebasing: out[first..<(first + n)]))
+                releaseFilePages(bytes)
+                first += n
+            }
         }
     }
 
@@ -87,3 +102,14 @@ func convertStoredFloats(
 
 /// IEEE binary16 → binary32, exact, NaN payloads kept (for converters outside this module).
 public func float16Value(_ bits: UInt16) -> Float { float16ToFloat[Int(bits)] }
+
+/// Drops the whole pages inside `bytes`, part of a read-only private file mapping, from memory
+/// (`MADV_DONTNEED`: a later read faults them in from the file again). Only advice; errors ignored.
+func releaseFilePages(_ bytes: UnsafeRawBufferPointer) {
+    guard let start = bytes.baseAddress else { return }
+    let page = Int(getpagesize())
+    let first = (Int(bitPattern: start) + page - 1) / page * page
+    let end = (Int(bitPattern: start) + bytes.count) / page * page
+    guard end > first else { return }
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: first), end - first, MADV_DONTNEED)
+}
