@@ -102,6 +102,20 @@ public enum UnargmaxableDetector {
         } else {
             found = search.run(classes: selected, errors: errors, progress: report)
         }
+        // A cheap certified upper bound for every class with a witness: the runner-up alone (λ = e_j).
+        // O(d) each, so in parallel (serially it was 4 % of a 32000-class check).
+        var runnerUpBounds = [Double](repeating: .infinity, count: C)
+        runnerUpBounds.withUnsafeMutableBufferPointer { bounds in
+            nonisolated(unsafe) let bounds = bounds
+            let (found, domain) = (found, options.domain)
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                for c in stride(from: worker, to: C, by: threads)
+                where found[c].witness != nil && found[c].runnerUp >= 0 {
+                    bounds[c] = RigorousBounds.multiplierUpperBound(
+                        layer, class: c, indices: [found[c].runnerUp], weights: [1], domain: domain)
+                }
+            }
+        }
         // Classes caught on the way that were not selected still join the frame.
         var pending: [Int] = [], frame: [Int] = []
         for c in 0..<C {
@@ -114,11 +128,7 @@ public enum UnargmaxableDetector {
             results[c].margin.lower = found[c].lower
             results[c].certificate = .witness(witness.map(Double.init))
             results[c].stage = options.approximate ? .approximate : .exact
-            // A cheap certified upper bound: the runner-up alone (λ = e_j).
-            if found[c].runnerUp >= 0 {
-                results[c].margin.upper = RigorousBounds.multiplierUpperBound(
-                    layer, class: c, indices: [found[c].runnerUp], weights: [1], domain: options.domain)
-            }
+            if found[c].runnerUp >= 0 { results[c].margin.upper = runnerUpBounds[c] }
         }
         if !options.approximate && options.exact == nil {
             // Nothing may decide: the seeding step belongs to the exact stage.
