@@ -106,7 +106,11 @@ struct ConvexHullTests {
         let sequential = try inputs.map { try ConvexHull(points: $0, count: 200, dimension: 4).vertices }
         let results = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: inputs.count)
         results.initialize(repeating: [])
-        defer { results.deallocate() }
+        defer {
+            // The arrays in the buffer are released only by deinitialising it (LeakSanitizer saw them).
+            results.deinitialize()
+            results.deallocate()
+        }
         nonisolated(unsafe) let output = results
         DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
             output[i] = (try? ConvexHull(points: inputs[i], count: 200, dimension: 4).vertices) ?? [-1]
