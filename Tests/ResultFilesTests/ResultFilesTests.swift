@@ -69,12 +69,13 @@ struct ResultFileReadingTests {
                     == .multipliers(
                         indices: [0, 1], weights: [0.5, 0.5], exact: ["1/2", "1/2"])
         )
+        let schema = #""schema": "unargmaxable.certificates/1""#
         for bad in [
             #"{"schema": "other"}"#,
-            #"{"schema": "unargmaxable.certificates/1", "domain": {"kind": "box", "radius": -1}, "classes": []}"#,
-            #"{"schema": "unargmaxable.certificates/1", "domain": {"kind": "bounds", "lower": [0, "x"], "upper": [1, 1]}, "classes": []}"#,
-            #"{"schema": "unargmaxable.certificates/1", "domain": {"kind": "unbounded"}, "classes": [{"index": 1}]}"#,
-            #"{"schema": "unargmaxable.certificates/1", "domain": {"kind": "unbounded"}, "classes": [{"index": 1, "witness": [1, "a"]}]}"#,
+            "{\(schema), " + #""domain": {"kind": "box", "radius": -1}, "classes": []}"#,
+            "{\(schema), " + #""domain": {"kind": "bounds", "lower": [0, "x"], "upper": [1, 1]}, "classes": []}"#,
+            "{\(schema), " + #""domain": {"kind": "unbounded"}, "classes": [{"index": 1}]}"#,
+            "{\(schema), " + #""domain": {"kind": "unbounded"}, "classes": [{"index": 1, "witness": [1, "a"]}]}"#,
             "[1, 2",
         ] {
             let error = #expect(throws: ResultFileError.self) {
@@ -98,7 +99,8 @@ struct ResultFileReadingTests {
     @Test func journalContents() throws {
         let header = RunJournal.header(digest: "abc", options: .object([("box", .number(100))]), shard: .null)
         let line =
-            #"{"index": 1, "steps": 1, "margin": {"lower": 0.5, "upper": 2}, "stage": "approximate", "certificate": {"witness": [1, 2]}}"#
+            #"{"index": 1, "steps": 1, "margin": {"lower": 0.5, "upper": 2}, "stage": "approximate", "#
+            + #""certificate": {"witness": [1, 2]}}"#
         let committed = header.compact + "\n" + line + "\n" + #"{"chunk": 1, "classes": 1}"# + "\n"
         let contents = try RunJournal.read(
             Array((committed + line.replacingOccurrences(of: "\"index\": 1", with: "\"index\": 2") + "\n").utf8),
