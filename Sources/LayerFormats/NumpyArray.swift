@@ -35,7 +35,8 @@ public enum NumpyDType: Equatable, Sendable {
         }
     }
 
-    var isFloat: Bool {
+    /// Whether the elements are floating-point numbers (any width).
+    public var isFloat: Bool {
         switch self {
         case .float16, .float32, .float64: return true
         case .int64, .uint8: return false
@@ -241,6 +242,32 @@ public struct NumpyArray: Sendable {
     public func byteValues() throws -> [UInt8] {
         guard dtype == .uint8 else { throw LayerFormatError(source, .unsupportedDType(dtype.descr)) }
         return Array(data.bytes)
+    }
+
+    /// Elements `range` (in storage order) of a float array as Double, exactly, read from the file
+    /// on demand: one row of a large memory-mapped matrix without converting the rest.
+    public func float64Values(in range: Range<Int>) throws -> [Double] {
+        precondition(range.lowerBound >= 0 && range.upperBound <= elementCount, "elements outside the array")
+        let bytes = data.bytes
+        switch dtype {
+        case .float64(let big):
+            return range.map { i in
+                let raw = bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
+                return Double(bitPattern: big ? UInt64(bigEndian: raw) : UInt64(littleEndian: raw))
+            }
+        case .float32(let big):
+            return range.map { i in
+                let raw = bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
+                return Double(Float(bitPattern: big ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw)))
+            }
+        case .float16(let big):
+            return range.map { i in
+                let raw = bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
+                return Double(float16ToFloat[Int(big ? UInt16(bigEndian: raw) : UInt16(littleEndian: raw))])
+            }
+        case .int64, .uint8:
+            throw LayerFormatError(source, .unsupportedDType(dtype.descr))
+        }
     }
 
     /// The elements of a float array as Double (exact for every float type), in storage order.

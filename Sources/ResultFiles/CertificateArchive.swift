@@ -36,9 +36,46 @@ public enum CertificateArchive {
         try writer.finish()
     }
 
-    /// Reads and validates the layout; errors name the file.
+    /// Reads and validates the layout, every certificate in memory; errors name the file.
     public static func read(path: String) throws -> CertificatesFile {
+        let archive = try CertificateArchiveReader(path: path)
+        return CertificatesFile(
+            domain: archive.domain, bias: archive.bias,
+            entries: try (0..<archive.count).map { try archive.entry($0) })
+    }
+}
+
+/// A certificates archive opened for reading entry by entry: the class lists and multipliers are read at
+/// once (a few per unargmaxable class), witness rows only when asked for, from the memory-mapped file.
+/// `merge` combines large shards' archives this way without holding their witnesses.
+public struct CertificateArchiveReader {
+    /// The archive's file.
+    public let path: String
+    /// The inputs the certificates are about.
+    public let domain: InputDomain
+    /// Whether they are for the layer with its bias.
+    public let bias: Bool
+    /// The layer's input dimension.
+    public let dimension: Int
+    /// Classes proven argmaxable (entries `0 ..< witnessClasses.count`), then those proven unargmaxable.
+    public let witnessClasses: [Int]
+    /// Classes proven unargmaxable (entries `witnessClasses.count ..< count`).
+    public let multiplierClasses: [Int]
+    private let witnesses: NumpyArray
+    private let offsets: [Int], indices: [Int], weights: [Double], exactLines: [String]
+
+    /// Entries: witnesses first, then multipliers (each list ascending by class).
+    public var count: Int { witnessClasses.count + multiplierClasses.count }
+
+    /// The class of entry `k`.
+    public func classIndex(_ k: Int) -> Int {
+        k < witnessClasses.count ? witnessClasses[k] : multiplierClasses[k - witnessClasses.count]
+    }
+
+    /// Opens and validates the layout; errors name the file.
+    public init(path: String) throws {
         func fail(_ why: String) -> ResultFileError { ResultFileError(path, why) }
+        self.path = path
         let archive = try NPZArchive(path: path)
         func array(_ name: String) throws -> NumpyArray {
             guard let array = try archive.array(named: name) else { throw fail("has no array '\(name)'") }
@@ -47,45 +84,50 @@ public enum CertificateArchive {
         let metaBytes = try array("meta").byteValues()
         let meta: JSONValue
         do { meta = try JSONParser.parse(Data(metaBytes)) } catch { throw fail("meta: \(error)") }
-        guard meta["schema"]?.stringValue == schema else { throw fail("schema is not \(schema)") }
-        let domain = try CertificatesFile.domain(meta["domain"], path: path)
-        let bias: Bool
+        guard meta["schema"]?.stringValue == CertificateArchive.schema else {
+            throw fail("schema is not \(CertificateArchive.schema)")
+        }
+        domain = try CertificatesFile.domain(meta["domain"], path: path)
         if case .bool(let b)? = meta["bias"] { bias = b } else { bias = false }
         guard let d = meta["dimension"]?.intValue, d >= 1 else { throw fail("meta has no dimension") }
+        dimension = d
 
-        let witnessClasses = try array("witness_classes").int64Values()
-        let witnessArray = try array("witnesses")
-        guard witnessArray.shape == [witnessClasses.count, d] else {
-            throw fail("witnesses has shape \(witnessArray.shape), expected [\(witnessClasses.count), \(d)]")
+        witnessClasses = try array("witness_classes").int64Values()
+        witnesses = try array("witnesses")
+        guard witnesses.shape == [witnessClasses.count, d], witnesses.dtype.isFloat else {
+            throw fail(
+                "witnesses has shape \(witnesses.shape) and type \(witnesses.dtype.descr), expected "
+                    + "[\(witnessClasses.count), \(d)] floats")
         }
-        let flat = try witnessArray.float64Values()
-        var entries: [(index: Int, certificate: Certificate)] = witnessClasses.enumerated().map { r, c in
-            (c, .witness(Array(flat[(r * d)..<((r + 1) * d)])))
-        }
-        let classes = try array("multiplier_classes").int64Values()
-        let offsets = try array("multiplier_offsets").int64Values()
-        let indices = try array("multiplier_indices").int64Values()
-        let weights = try array("multiplier_weights").float64Values()
-        guard offsets.count == classes.count + 1, offsets.first == 0, offsets.last == indices.count,
+        multiplierClasses = try array("multiplier_classes").int64Values()
+        offsets = try array("multiplier_offsets").int64Values()
+        indices = try array("multiplier_indices").int64Values()
+        weights = try array("multiplier_weights").float64Values()
+        guard offsets.count == multiplierClasses.count + 1, offsets.first == 0, offsets.last == indices.count,
             weights.count == indices.count, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 })
         else { throw fail("multiplier arrays do not fit together (offsets, indices, weights)") }
-        let lines = String(decoding: try array("multiplier_exact").byteValues(), as: UTF8.self)
+        exactLines = String(decoding: try array("multiplier_exact").byteValues(), as: UTF8.self)
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard lines.count == indices.count + 1 || (indices.isEmpty && lines.count <= 1) else {
-            throw fail("multiplier_exact has \(max(0, lines.count - 1)) lines for \(indices.count) entries")
+        guard exactLines.count == indices.count + 1 || (indices.isEmpty && exactLines.count <= 1) else {
+            throw fail("multiplier_exact has \(max(0, exactLines.count - 1)) lines for \(indices.count) entries")
         }
-        for (r, c) in classes.enumerated() {
-            let range = offsets[r]..<offsets[r + 1]
-            let exact = range.map { lines[$0] }
-            entries.append(
-                (
-                    c,
-                    .multipliers(
-                        indices: Array(indices[range]), weights: Array(weights[range]),
-                        exact: exact.allSatisfy { !$0.isEmpty } && !exact.isEmpty ? exact : nil)
-                ))
+    }
+
+    /// Entry `k` (see `count`): its class and certificate.
+    public func entry(_ k: Int) throws -> (index: Int, certificate: Certificate) {
+        let d = dimension
+        if k < witnessClasses.count {
+            return (witnessClasses[k], .witness(try witnesses.float64Values(in: (k * d)..<((k + 1) * d))))
         }
-        return CertificatesFile(domain: domain, bias: bias, entries: entries)
+        let r = k - witnessClasses.count
+        let range = offsets[r]..<offsets[r + 1]
+        let exact = range.map { exactLines[$0] }
+        return (
+            multiplierClasses[r],
+            .multipliers(
+                indices: Array(indices[range]), weights: Array(weights[range]),
+                exact: exact.allSatisfy { !$0.isEmpty } && !exact.isEmpty ? exact : nil)
+        )
     }
 }
 

@@ -156,7 +156,7 @@ struct MergeCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
             else { throw CommandFailure("\(path): the directory \(directory) does not exist") }
         }
-        var certificates: [(index: Int, certificate: Certificate)] = []
+        var certificateDigests: [Int: String] = [:]
         if let certificatesOut {
             guard certificatesIn.count == parts.count else {
                 throw CommandFailure(
@@ -165,26 +165,30 @@ struct MergeCommand: ParsableCommand {
             let domain = try CertificatesFile.domain(first.root["domain"], path: first.path)
             let bias: Bool
             if case .bool(let b)? = first.root["layer"]?["bias"] { bias = b } else { bias = false }
-            for path in certificatesIn {
-                let file = try CertificatesFile(path: path)
-                guard ReportRendering.domain(file.domain).compact == ReportRendering.domain(domain).compact,
-                    file.bias == bias
+            // Archives are read entry by entry (a large head's witnesses never all in memory), JSON files whole.
+            let inputs = try certificatesIn.map { path in
+                let input = try CertificateInput(path: path)
+                guard ReportRendering.domain(input.domain).compact == ReportRendering.domain(domain).compact,
+                    input.bias == bias
                 else { throw CommandFailure("\(path): certificates for another domain or bias than the shards'") }
-                certificates += file.entries
+                return input
             }
-            certificates.sort { $0.index < $1.index }
-            for (a, b) in zip(certificates, certificates.dropFirst()) where a.index == b.index {
+            var order: [(index: Int, input: Int, entry: Int)] = []
+            for (i, input) in inputs.enumerated() {
+                for k in 0..<input.count { order.append((input.classIndex(k), i, k)) }
+            }
+            order.sort { $0.index < $1.index }
+            for (a, b) in zip(order, order.dropFirst()) where a.index == b.index {
                 throw CommandFailure("class \(a.index) has a certificate in two of the --certificates-in files")
             }
             let decided = classes.compactMap { entry -> Int? in
                 entry["verdict"]?.stringValue == Verdict.undecided.rawValue ? nil : entry["index"]?.intValue
             }
-            if decided != certificates.map(\.index) {
-                let held = Set(certificates.map(\.index)), wanted = Set(decided)
-                let example =
-                    decided.first { !held.contains($0) } ?? certificates.first { !wanted.contains($0.index) }?.index
+            if decided != order.map(\.index) {
+                let held = Set(order.map(\.index)), wanted = Set(decided)
+                let example = decided.first { !held.contains($0) } ?? order.first { !wanted.contains($0.index) }?.index
                 throw CommandFailure(
-                    "the --certificates-in files hold \(certificates.count) certificates for \(decided.count) decided "
+                    "the --certificates-in files hold \(order.count) certificates for \(decided.count) decided "
                         + "classes of the shards (class \(example ?? -1) differs); "
                         + "give the shards' own certificate files"
                 )
@@ -192,22 +196,85 @@ struct MergeCommand: ParsableCommand {
             guard let classCount = first.root["layer"]?["classes"]?.intValue,
                 let dimension = first.root["layer"]?["dimension"]?.intValue
             else { throw CommandFailure("\(first.path): the layer has no classes or dimension") }
+            let generator = "unargmax \(Unargmax.version)"
+            func eachCertificate(_ body: (Int, Certificate) throws -> Void) throws {
+                for item in order {
+                    let (index, certificate) = try inputs[item.input].entry(item.entry)
+                    if store != nil {
+                        certificateDigests[index] = ResultsRecording.certificateDigest(
+                            index: index, certificate: certificate)
+                    }
+                    try body(index, certificate)
+                }
+            }
             if certificatesOut.lowercased().hasSuffix(".npz") {
-                try CertificateArchive.write(
-                    certificates, domain: domain, bias: bias, classes: classCount, dimension: dimension,
-                    generator: "unargmax \(Unargmax.version)", to: certificatesOut)
+                let writer = try CertificateArchiveWriter(
+                    path: certificatesOut, domain: domain, bias: bias, classes: classCount, dimension: dimension,
+                    generator: generator)
+                try eachCertificate { try writer.append(index: $0, certificate: $1) }
+                try writer.finish()
             } else {
-                let document = CertificatesFile.json(
-                    certificates, domain: domain, bias: bias, generator: "unargmax \(Unargmax.version)")
+                var certificates: [(index: Int, certificate: Certificate)] = []
+                try eachCertificate { certificates.append(($0, $1)) }
+                let document = CertificatesFile.json(certificates, domain: domain, bias: bias, generator: generator)
                 try AtomicFileWriter.write(document + "\n", to: certificatesOut)
             }
         }
         try CommandSupport.emit(rendered, output: output)
         if let store {
             let run = try ResultsRecording.run(
-                mergedReport: merged, certificates: certificatesOut == nil ? nil : certificates, started: started,
-                finished: Date())
+                mergedReport: merged, certificateDigests: certificateDigests, started: started, finished: Date())
             try ResultsRecording.record(run, in: store, quiet: false)
+        }
+    }
+}
+
+/// One shard's certificates for `merge`: an archive read entry by entry, or a JSON file read whole.
+private enum CertificateInput {
+    case archive(CertificateArchiveReader)
+    case loaded(CertificatesFile)
+
+    init(path: String) throws {
+        let head = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 2) } ?? Data()
+        if head.starts(with: [0x50, 0x4B]) {
+            self = .archive(try CertificateArchiveReader(path: path))
+        } else {
+            self = .loaded(try CertificatesFile(path: path))
+        }
+    }
+
+    var domain: InputDomain {
+        switch self {
+        case .archive(let a): a.domain
+        case .loaded(let f): f.domain
+        }
+    }
+
+    var bias: Bool {
+        switch self {
+        case .archive(let a): a.bias
+        case .loaded(let f): f.bias
+        }
+    }
+
+    var count: Int {
+        switch self {
+        case .archive(let a): a.count
+        case .loaded(let f): f.entries.count
+        }
+    }
+
+    func classIndex(_ k: Int) -> Int {
+        switch self {
+        case .archive(let a): a.classIndex(k)
+        case .loaded(let f): f.entries[k].index
+        }
+    }
+
+    func entry(_ k: Int) throws -> (index: Int, certificate: Certificate) {
+        switch self {
+        case .archive(let a): try a.entry(k)
+        case .loaded(let f): f.entries[k]
         }
     }
 }

@@ -74,11 +74,10 @@ enum ResultsRecording {
             finished: finished, seconds: report.seconds, classes: classes)
     }
 
-    /// The run of `merge`: the merged report's JSON, with certificate digests when the shards' certificates
-    /// were merged too.
+    /// The run of `merge`: the merged report's JSON, with the certificates' digests (by class) when the
+    /// shards' certificates were merged too.
     static func run(
-        mergedReport root: JSONValue, certificates: [(index: Int, certificate: Certificate)]?, started: Date,
-        finished: Date
+        mergedReport root: JSONValue, certificateDigests digests: [Int: String], started: Date, finished: Date
     ) throws -> RecordedRun {
         let layer = root["layer"]
         guard let layerPath = layer?["path"]?.stringValue, let digest = layer?["digest"]?.stringValue,
@@ -87,10 +86,6 @@ enum ResultsRecording {
         else { throw CommandFailure("the merged report lacks the layer's path, digest, shape or options") }
         let hasBias: Bool
         if case .bool(let b)? = layer?["bias"] { hasBias = b } else { hasBias = false }
-        var digests: [Int: String] = [:]
-        for (index, certificate) in certificates ?? [] {
-            digests[index] = certificateDigest(index: index, certificate: certificate)
-        }
         let classes = try entries.map { entry -> RecordedClass in
             guard let index = entry["index"]?.intValue, let verdict = entry["verdict"]?.stringValue,
                 let steps = entry["steps"]?.intValue, let stage = entry["stage"]?.stringValue

@@ -91,6 +91,12 @@ def test_three_shards_merge(unargmax, tmp_path, layer):
     with np.load(tmp_path / "merged-certs.npz") as z:
         assert sorted(z["witness_classes"].tolist() + z["multiplier_classes"].tolist()) == sorted(
             proven_max | proven_unmax)
+    # ... and exactly the archive the unsharded run writes (the shards' archives are read entry by entry).
+    unargmax("check", layer, "--quiet", "--certificates", tmp_path / "full.npz", "--chunk-size", 700)
+    with np.load(tmp_path / "merged-certs.npz") as merged_npz, np.load(tmp_path / "full.npz") as full_npz:
+        assert sorted(merged_npz.files) == sorted(full_npz.files)
+        for name in full_npz.files:
+            assert merged_npz[name].dtype == full_npz[name].dtype and np.array_equal(merged_npz[name], full_npz[name])
     # One shard of one is the unsharded run exactly.
     unargmax("check", layer, "--shard", "0/1", "--format", "json", "--output", tmp_path / "one.json", "--quiet",
              "--chunk-size", 700)
