@@ -51,8 +51,7 @@ public struct ShardSpec: Sendable, Equatable {
 }
 
 extension UnargmaxableDetector {
-    /// Classes decided together by ``detect(_:options:chunkSize:shard:completed:progress:chunkFinished:)``
-    /// unless told otherwise.
+    /// Classes decided together by the chunked `detect` unless told otherwise.
     public static let defaultChunkSize = 4096
 
     /// The classes of `selected` (ascending) that shard `shard` decides: whole chunks of `chunkSize`
