@@ -125,6 +125,14 @@ struct BraidReflectSearch {
                         seen[r].insert(a)
                         continue
                     }
+                    // c leads, but too narrowly for the Float32 bound to certify it (typical right after
+                    // a reflection, which lands just across the tie): move x deeper into c's region,
+                    // away from the runner-up.
+                    if a == c && scan.runnerUp >= 0 && outcomes[c].steps <= effectivePatience
+                        && push(slot: r, class: c, awayFrom: scan.runnerUp, inputs: &inputs)
+                    {
+                        continue
+                    }
                     // Out of patience, or c leads without a certified margin, or c duplicates a's weights.
                     if a != c { seen[r].insert(a) }
                     let top =
@@ -160,6 +168,27 @@ struct BraidReflectSearch {
         var all = [LogitScan](repeating: LogitScan(), count: owners.count)
         for (k, slot) in active.enumerated() { all[slot] = scans[k] }
         return (all, logitRow)
+    }
+
+    /// x ← x + λ a with a = w_c − w_j, raising c's lead over j by a thousandth of ‖a‖‖x‖ (far above the
+    /// Float32 rounding bound, ~ (d+1)·2⁻²⁴ ‖w‖‖x‖), then clipped to the domain. False if a = 0.
+    func push(slot r: Int, class c: Int, awayFrom j: Int, inputs: inout [Float]) -> Bool {
+        let d = layer.dimension
+        var a = [Double](repeating: 0, count: d)
+        var squared = 0.0, xSquared = 0.0
+        layer.weights.withUnsafeBufferPointer { w in
+            for k in 0..<d {
+                a[k] = Double(w[c * d + k]) - Double(w[j * d + k])
+                squared += a[k] * a[k]
+                xSquared += Double(inputs[r * d + k]) * Double(inputs[r * d + k])
+            }
+        }
+        guard squared > 0, xSquared > 0 else { return false }
+        let lambda = 1e-3 * xSquared.squareRoot() / squared.squareRoot()
+        var x = (0..<d).map { Float(Double(inputs[r * d + $0]) + lambda * a[$0]) }
+        domain.clip(&x)
+        inputs.replaceSubrange((r * d)..<((r + 1) * d), with: x)
+        return true
     }
 
     /// x ← x − 2 s/‖a‖² a with a = w_c − w_j, s = a·x + (b_c − b_j) < 0: the mirror image across the
