@@ -173,40 +173,36 @@ struct BraidReflectSearch {
     /// x ← x + λ a with a = w_c − w_j, raising c's lead over j by a thousandth of ‖a‖‖x‖ (far above the
     /// Float32 rounding bound, ~ (d+1)·2⁻²⁴ ‖w‖‖x‖), then clipped to the domain. False if a = 0.
     func push(slot r: Int, class c: Int, awayFrom j: Int, inputs: inout [Float]) -> Bool {
-        let d = layer.dimension
-        var a = [Double](repeating: 0, count: d)
-        var squared = 0.0, xSquared = 0.0
-        layer.weights.withUnsafeBufferPointer { w in
-            for k in 0..<d {
-                a[k] = Double(w[c * d + k]) - Double(w[j * d + k])
-                squared += a[k] * a[k]
-                xSquared += Double(inputs[r * d + k]) * Double(inputs[r * d + k])
-            }
+        move(slot: r, class: c, along: j, inputs: &inputs) { _, aSquared, xSquared in
+            xSquared > 0 ? 1e-3 * xSquared.squareRoot() / aSquared.squareRoot() : nil
         }
-        guard squared > 0, xSquared > 0 else { return false }
-        let lambda = 1e-3 * xSquared.squareRoot() / squared.squareRoot()
-        var x = (0..<d).map { Float(Double(inputs[r * d + $0]) + lambda * a[$0]) }
-        domain.clip(&x)
-        inputs.replaceSubrange((r * d)..<((r + 1) * d), with: x)
-        return true
     }
 
     /// x ← x − 2 s/‖a‖² a with a = w_c − w_j, s = a·x + (b_c − b_j) < 0: the mirror image across the
     /// hyperplane where c and j tie, on c's side. Returns false if a = 0 (c duplicates j's weights).
     func reflect(slot r: Int, class c: Int, across j: Int, inputs: inout [Float]) -> Bool {
+        move(slot: r, class: c, along: j, inputs: &inputs) { s, aSquared, _ in -2 * s / aSquared }
+    }
+
+    /// x ← x + λ a, a = w_c − w_j, with λ = `step(s, ‖a‖², ‖x‖²)` for s = a·x + (b_c − b_j),
+    /// clipped to the domain. False, x unchanged, when a = 0 or `step` gives nil.
+    private func move(
+        slot r: Int, class c: Int, along j: Int, inputs: inout [Float],
+        step: (_ s: Double, _ aSquared: Double, _ xSquared: Double) -> Double?
+    ) -> Bool {
         let d = layer.dimension
         var a = [Double](repeating: 0, count: d)
-        var s = layer.biasValue(c) - layer.biasValue(j), squared = 0.0
+        var s = layer.biasValue(c) - layer.biasValue(j), squared = 0.0, xSquared = 0.0
         layer.weights.withUnsafeBufferPointer { w in
             for k in 0..<d {
                 a[k] = Double(w[c * d + k]) - Double(w[j * d + k])
                 s += a[k] * Double(inputs[r * d + k])
                 squared += a[k] * a[k]
+                xSquared += Double(inputs[r * d + k]) * Double(inputs[r * d + k])
             }
         }
-        guard squared > 0 else { return false }
-        let factor = 2 * s / squared
-        var x = (0..<d).map { Float(Double(inputs[r * d + $0]) - factor * a[$0]) }
+        guard squared > 0, let lambda = step(s, squared, xSquared) else { return false }
+        var x = (0..<d).map { Float(Double(inputs[r * d + $0]) + lambda * a[$0]) }
         domain.clip(&x)
         inputs.replaceSubrange((r * d)..<((r + 1) * d), with: x)
         return true
