@@ -71,7 +71,7 @@ doccomments:
 # clean (it builds SymbolKit and extracts symbol graphs); `make test` runs it last, so CI checks it.
 DOC_TARGETS := Unargmaxable RegionCounting ExactArithmetic ConvexHulls LayerFormats LinearProgramming \
 	BraidArrangements ModelFormats Vocabularies OutputHeads ModelHub LayerStudies ClassGeometry RankDepth SigmoidLayers Checksums \
-	ResultsDatabase ResultFiles FuzzTargets
+	ResultsDatabase ResultFiles JSONDocuments FuzzTargets
 docs: deps
 	@mkdir -p .build
 	$(SWIFT) package --disable-sandbox generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t)) \

@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "SigmoidLayers", targets: ["SigmoidLayers"]),
         .library(name: "ResultsDatabase", targets: ["ResultsDatabase"]),
         .library(name: "ResultFiles", targets: ["ResultFiles"]),
+        .library(name: "JSONDocuments", targets: ["JSONDocuments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -90,15 +91,17 @@ let package = Package(
         // Multi-label (sigmoid) layers: which label sets some input makes exactly positive.
         .target(name: "SigmoidLayers", dependencies: ["Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
         // Runs, models and classes in SQLite or PostgreSQL: plain data in, tables out (no detector module).
-        .target(name: "ResultsDatabase", dependencies: ["CSQLite", "CPostgreSQL"]),
+        .target(name: "ResultsDatabase", dependencies: ["CSQLite", "CPostgreSQL", "JSONDocuments"]),
+        // JSON values in written order, a strict fast parser, the one string encoder (no dependencies).
+        .target(name: "JSONDocuments"),
         // What a check writes and reads back: certificates (JSON, streamed npz), the run journal, their JSON.
-        .target(name: "ResultFiles", dependencies: ["Unargmaxable", "LayerFormats"]),
+        .target(name: "ResultFiles", dependencies: ["Unargmaxable", "LayerFormats", "JSONDocuments"]),
         .executableTarget(
             name: "unargmax",
             dependencies: [
                 "Unargmaxable", "RegionCounting", "ConvexHulls", "LayerFormats", "BraidArrangements", "ExactArithmetic",
                 "OutputHeads", "ModelFormats", "Vocabularies", "ModelHub", "LayerStudies", "ClassGeometry",
-                "RankDepth", "SigmoidLayers", "ResultsDatabase", "Checksums", "ResultFiles",
+                "RankDepth", "SigmoidLayers", "ResultsDatabase", "Checksums", "ResultFiles", "JSONDocuments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -107,6 +110,7 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 "LayerFormats", "ModelFormats", "Vocabularies", "OutputHeads", "ResultFiles", "Unargmaxable",
+                "JSONDocuments",
             ]),
         .executableTarget(name: "unargmax-fuzz", dependencies: ["FuzzTargets"]),
 
@@ -146,7 +150,8 @@ let package = Package(
             dependencies: ["SigmoidLayers", "Unargmaxable", "LinearProgramming", "ExactArithmetic"]),
         .testTarget(name: "ResultsDatabaseTests", dependencies: ["PythonFixtures", "ResultsDatabase"]),
         .testTarget(
-            name: "ResultFilesTests", dependencies: ["PythonFixtures", "ResultFiles", "Unargmaxable", "LayerFormats"]),
+            name: "ResultFilesTests",
+            dependencies: ["PythonFixtures", "ResultFiles", "Unargmaxable", "LayerFormats", "JSONDocuments"]),
         // Replays Tests/FuzzCorpus and Tests/FuzzRegressions through the fuzz targets.
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ]

@@ -5,6 +5,7 @@ import OutputHeads
 import ResultFiles
 import Unargmaxable
 import Vocabularies
+import JSONDocuments
 
 /// One parser of user files, fed arbitrary bytes by libFuzzer (`unargmax-fuzz`) or by the replay tests.
 ///

@@ -63,7 +63,8 @@ public indirect enum JSONValue: Sendable, ExpressibleByStringLiteral, Expressibl
         }
     }
 
-    /// `s` as a JSON string literal, quoted and escaped.
+    /// `s` as a JSON string literal, quoted, with quotes, backslashes and control characters escaped (the
+    /// one encoder of every JSON the tool writes by hand: reports, certificates, results tables).
     public static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
@@ -73,7 +74,7 @@ public indirect enum JSONValue: Sendable, ExpressibleByStringLiteral, Expressibl
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += String(format: "\\u%04x", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import LayerFormats
 import Unargmaxable
+import JSONDocuments
 
 /// Certificates in a compact binary layout: an `.npz` archive (schema
 /// "unargmaxable.certificates/2") that numpy reads as it is. JSON spends ~20 bytes per number and

@@ -1,6 +1,7 @@
 import Foundation
 import LayerFormats
 import Unargmaxable
+import JSONDocuments
 
 /// A certificates file: JSON (schema "unargmaxable.certificates/1", for small layers and reading by
 /// eye) or the binary npz layout (schema "unargmaxable.certificates/2", see `CertificateArchive`),

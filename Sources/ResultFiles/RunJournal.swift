@@ -1,6 +1,7 @@
 import Foundation
 import LayerFormats
 import Unargmaxable
+import JSONDocuments
 
 /// The journal of a resumable `check --journal FILE` (Documentation/Scale.md): JSON lines. The first
 /// line is a header (schema "unargmaxable.journal/1", the layer digest, the options and the shard);

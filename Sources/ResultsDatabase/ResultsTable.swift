@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocuments
 
 /// One cell of a query's table.
 public enum ResultsValue: Sendable, Equatable, Hashable {
@@ -119,23 +120,8 @@ public struct ResultsTable: Sendable, Equatable {
         }
     }
 
-    /// `s` as a JSON string literal (control characters escaped), for anything that writes JSON by hand.
-    public static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// `s` as a JSON string literal (`JSONValue.quote`), for anything that writes JSON by hand.
+    public static func jsonString(_ s: String) -> String { JSONValue.quote(s) }
 
     static func csvField(_ s: String) -> String {
         let needsQuotes =

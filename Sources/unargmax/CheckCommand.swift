@@ -7,6 +7,7 @@ import OutputHeads
 import Vocabularies
 import Unargmaxable
 import ResultFiles
+import JSONDocuments
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

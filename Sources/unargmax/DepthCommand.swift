@@ -6,6 +6,7 @@ import RankDepth
 import Unargmaxable
 import Vocabularies
 import ResultFiles
+import JSONDocuments
 
 struct DepthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

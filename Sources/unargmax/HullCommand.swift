@@ -6,6 +6,7 @@ import LayerFormats
 import OutputHeads
 import Unargmaxable
 import ResultFiles
+import JSONDocuments
 
 struct HullCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import ModelFormats
 import OutputHeads
 import ResultFiles
+import JSONDocuments
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import LayerFormats
 import Unargmaxable
 import ResultFiles
+import JSONDocuments
 
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

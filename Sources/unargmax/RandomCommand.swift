@@ -4,6 +4,7 @@ import Foundation
 import LayerFormats
 import Unargmaxable
 import ResultFiles
+import JSONDocuments
 
 struct RandomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

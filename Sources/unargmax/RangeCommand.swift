@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LayerStudies
 import ResultFiles
+import JSONDocuments
 
 struct RangeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

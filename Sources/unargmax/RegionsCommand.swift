@@ -7,6 +7,7 @@ import OutputHeads
 import RegionCounting
 import Unargmaxable
 import ResultFiles
+import JSONDocuments
 
 struct RegionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

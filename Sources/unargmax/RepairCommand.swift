@@ -4,6 +4,7 @@ import LayerFormats
 import LayerStudies
 import Unargmaxable
 import ResultFiles
+import JSONDocuments
 
 struct RepairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

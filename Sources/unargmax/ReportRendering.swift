@@ -4,6 +4,7 @@ import OutputHeads
 import Unargmaxable
 import Vocabularies
 import ResultFiles
+import JSONDocuments
 
 /// The documented outputs of `unargmax check`: report (JSON schema "unargmaxable.report/1", CSV,
 /// text) and certificates (JSON schema "unargmaxable.certificates/1"). In JSON, a margin bound that

@@ -4,6 +4,7 @@ import OutputHeads
 import ResultsDatabase
 import Unargmaxable
 import ResultFiles
+import JSONDocuments
 
 /// `check --db` and `merge --db`: a finished run (report, model head, recorded options) mapped to a
 /// `RecordedRun` and written to the results database (Documentation/Results.md).

@@ -5,6 +5,7 @@ import OutputHeads
 import SigmoidLayers
 import Unargmaxable
 import ResultFiles
+import JSONDocuments
 
 struct SigmoidCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

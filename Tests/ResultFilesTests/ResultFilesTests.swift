@@ -4,6 +4,7 @@ import PythonFixtures
 import ResultFiles
 import Testing
 import Unargmaxable
+import JSONDocuments
 
 @Suite("Certificate archives written as the chunks arrive")
 struct CertificateArchiveWriterTests {
