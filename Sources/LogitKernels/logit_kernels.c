@@ -55,3 +55,39 @@ void unargmax_top_two_scan(const float *y, const float *bias, long begin, long e
 #endif
     offer_range(y, bias, i, end, top);
 }
+
+// Column j's top two kept as separate arrays, so four runners-up load as one vector.
+static inline void offer_column(unargmax_top_two_columns_state *tops, long j, float v, long i) {
+    if (!(v > tops->second_value[j])) return;
+    if (v > tops->first_value[j]) {
+        tops->second_value[j] = tops->first_value[j];
+        tops->second_index[j] = tops->first_index[j];
+        tops->first_value[j] = v;
+        tops->first_index[j] = i;
+    } else {
+        tops->second_value[j] = v;
+        tops->second_index[j] = i;
+    }
+}
+
+void unargmax_top_two_columns(const float *y, long rows, long columns, long stride, const float *row_bias,
+                              long first_row_index, unargmax_top_two_columns_state *tops) {
+    for (long r = 0; r < rows; r++) {
+        const float *row = y + r * stride;
+        const float b = row_bias ? row_bias[r] : 0.0f;
+        const long index = first_row_index + r;
+        long j = 0;
+#if defined(__SSE__)
+        // Four columns at a time, passed over unless a value beats its column's runner-up (after
+        // the first rows of a block almost none does).
+        const __m128 bias = _mm_set1_ps(b);
+        for (; j + 4 <= columns; j += 4) {
+            __m128 v = _mm_loadu_ps(row + j);
+            if (row_bias) v = _mm_add_ps(v, bias);
+            if (_mm_movemask_ps(_mm_cmpgt_ps(v, _mm_loadu_ps(tops->second_value + j))) == 0) continue;
+            for (long k = j; k < j + 4; k++) offer_column(tops, k, row_bias ? row[k] + b : row[k], index);
+        }
+#endif
+        for (; j < columns; j++) offer_column(tops, j, row_bias ? row[j] + b : row[j], index);
+    }
+}

@@ -35,6 +35,9 @@ struct BraidReflectSearch {
     let whitening: WhitenedStarts?
     /// Where the logits block comes from and goes back to (shared by the chunks of a run).
     var storage: LogitStorage? = nil
+    /// First steps x = w_c by the symmetric Gram product (shared by the chunks of a run), used when
+    /// the starts are w_c and there are enough classes.
+    var gram: GramFirstStep? = nil
     /// Reflections stop when fewer than one in this many certify anything (see `run`), but only
     /// when an exact stage follows: alone, the search is the paper's algorithm and spends its patience.
     static let unproductiveRate = 256
@@ -55,6 +58,15 @@ struct BraidReflectSearch {
         var seen = [Set<Int>](repeating: [], count: slots)
         var whitened = whitening
         var next = 0, finished = 0
+        if whitening == nil, let gram, classes.count >= GramFirstStep.minimumClasses, gram.startsLie(in: domain) {
+            // Classes that win at w_c with a certified margin need no row of their own (`load` skips them).
+            for (c, start) in gram.certifiedStarts(for: classes, threads: threads) {
+                outcomes[c].witness = layer.weights.row(c)
+                outcomes[c].lower = start.lower
+                outcomes[c].runnerUp = start.runnerUp
+                outcomes[c].steps = 1
+            }
+        }
 
         func load(slot: Int) {
             // Skip classes another row has already caught.
@@ -76,6 +88,7 @@ struct BraidReflectSearch {
             inputs.replaceSubrange((slot * d)..<((slot + 1) * d), with: x)
         }
         for slot in 0..<slots { load(slot: slot) }
+        progress(finished)
 
         // Reflections stop once they stop paying: when fewer than 1 in `unproductiveRate` of a
         // window's reflected rows certify anything (their own class or the one that beat them),

@@ -83,6 +83,7 @@ public enum UnargmaxableDetector {
             threads: threads, competitorCount: options.competitors, whitening: prepared.whitening)
         search.stopsWhenUnproductive = options.exact != nil
         search.storage = prepared.logitStorage
+        search.gram = prepared.gram
         let selected = options.classes ?? Array(0..<C)
         precondition(selected.allSatisfy { (0..<C).contains($0) }, "selected classes outside the layer")
         var isSelected = [Bool](repeating: options.classes == nil, count: C)
@@ -206,10 +207,13 @@ struct PreparedLayer {
     let whitening: WhitenedStarts?
     /// The logits block, reused from chunk to chunk.
     let logitStorage = LogitStorage()
+    /// The first steps' Gram products, shared by the chunks (nil with whitened starts).
+    let gram: GramFirstStep?
 
     init(_ layer: SoftmaxLayer, threads: Int) {
         errors = Float32LogitErrors(layer)
         whitening = WhitenedStarts(layer: layer, threads: threads)
+        gram = whitening == nil ? GramFirstStep(layer: layer, errors: errors) : nil
     }
 }
 
