@@ -1,6 +1,7 @@
 import BLASRuntime
 import CBLAS
 import Dispatch
+import Foundation
 
 /// Which OpenBLAS kernels the GEMMs run on, and why. OpenBLAS is loaded on first use by the
 /// `BLASRuntime` target, which sets `OPENBLAS_CORETYPE` to the best kernel set the CPU supports
@@ -42,7 +43,18 @@ public enum BLASKernels {
 /// bits between 1 and 2 threads (a report's margins would then depend on `--threads`). Here the
 /// rows are cut into groups fixed by the shapes alone, each group is one single-threaded `sgemm`,
 /// and the groups run in parallel: an entry depends only on its group's shape.
+///
+/// OpenBLAS's thread count is one global, so two runs in one process (tests in parallel, a server)
+/// could flip it in the middle of each other's groups: every change goes through `setThreads`, and
+/// a run of groups holds the same lock throughout.
 enum FixedPartitionGEMM {
+    private static let threadsLock = NSRecursiveLock()
+
+    /// Sets OpenBLAS's thread count for the products that follow (waits for running groups to end).
+    static func setThreads(_ threads: Int) {
+        threadsLock.withLock { openblas_set_num_threads(Int32(max(1, threads))) }
+    }
+
     /// Runs `body(first, count)` for groups of `group` consecutive rows of `rows`, `threads` groups at
     /// a time, with OpenBLAS single-threaded inside (restored to `threads` afterwards).
     static func forEachGroup(
@@ -51,8 +63,12 @@ enum FixedPartitionGEMM {
         let size = max(1, group)
         let groups = (rows + size - 1) / size
         guard groups > 0 else { return }
+        threadsLock.lock()
         openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(max(1, threads))) }
+        defer {
+            openblas_set_num_threads(Int32(max(1, threads)))
+            threadsLock.unlock()
+        }
         let workers = max(1, min(threads, groups))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for g in stride(from: worker, to: groups, by: workers) {

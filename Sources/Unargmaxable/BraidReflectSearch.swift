@@ -35,8 +35,8 @@ struct BraidReflectSearch {
     let whitening: WhitenedStarts?
     /// Where the logits block comes from and goes back to (shared by the chunks of a run).
     var storage: LogitStorage? = nil
-    /// First steps x = w_c by the symmetric Gram product (shared by the chunks of a run), used when
-    /// the starts are w_c and there are enough classes.
+    /// First steps by the symmetric Gram product (shared by the chunks of a run), used when there are
+    /// enough classes; its starts are this search's (w_c, or whitened).
     var gram: GramFirstStep? = nil
     /// Reflections stop when fewer than one in this many certify anything (see `run`), but only
     /// when an exact stage follows: alone, the search is the paper's algorithm and spends its patience.
@@ -58,10 +58,11 @@ struct BraidReflectSearch {
         var seen = [Set<Int>](repeating: [], count: slots)
         var whitened = whitening
         var next = 0, finished = 0
-        if whitening == nil, let gram, classes.count >= GramFirstStep.minimumClasses, gram.startsLie(in: domain) {
-            // Classes that win at w_c with a certified margin need no row of their own (`load` skips them).
-            for (c, start) in gram.certifiedStarts(for: classes, threads: threads) {
-                outcomes[c].witness = layer.weights.row(c)
+        if let gram, classes.count >= GramFirstStep.minimumClasses {
+            // Classes that win at their start with a certified margin need no row of their own
+            // (`load` skips them).
+            for (c, start) in gram.certifiedStarts(for: classes, threads: threads, domain: domain) {
+                outcomes[c].witness = start.witness
                 outcomes[c].lower = start.lower
                 outcomes[c].runnerUp = start.runnerUp
                 outcomes[c].steps = 1

@@ -138,7 +138,7 @@ public struct CertificateVerifier: Sendable {
     ) -> [Bool] {
         guard !entries.isEmpty else { return [] }
         let d = layer.dimension
-        openblas_set_num_threads(Int32(max(1, threads)))
+        FixedPartitionGEMM.setThreads(max(1, threads))
         var block = LogitBlock(
             layer: layer, errors: Float32LogitErrors(layer), threads: threads, inputs: entries.count)
         var proven: [Bool] = []
@@ -165,7 +165,7 @@ public struct CertificateVerifier: Sendable {
     private func witnessMarginsByGEMM(_ entries: [(index: Int, certificate: Certificate)], threads: Int) -> [Outcome] {
         let C = layer.classes, d = layer.dimension
         guard !entries.isEmpty else { return [] }
-        openblas_set_num_threads(Int32(max(1, threads)))
+        FixedPartitionGEMM.setThreads(max(1, threads))
         let g = RigorousBounds.gamma(d + 2) * 1.01
         let norms = Float32LogitErrors(layer)
         // Per class: ŷ_i + b_i + e_i = ŷ_i + upperOffset_i + errorPerNorm_i · ‖x‖.

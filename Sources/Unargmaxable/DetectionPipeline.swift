@@ -71,7 +71,7 @@ public enum UnargmaxableDetector {
         let start = DispatchTime.now().uptimeNanoseconds
         let C = layer.classes
         let threads = max(1, options.threads)
-        openblas_set_num_threads(Int32(threads))
+        FixedPartitionGEMM.setThreads(threads)
         let errors = prepared.errors
         var results = (0..<C).map { ClassResult(index: $0, margin: .unknown, steps: 0, certificate: nil, stage: .none) }
 
@@ -157,7 +157,7 @@ public enum UnargmaxableDetector {
                 results[c].stage = results[c].verdict == .undecided ? .none : .exact
             }
         }
-        openblas_set_num_threads(Int32(threads))
+        FixedPartitionGEMM.setThreads(threads)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var report = ArgmaxabilityReport(
             classes: C, dimension: layer.dimension, hasBias: layer.hasBias,
@@ -207,13 +207,18 @@ struct PreparedLayer {
     let whitening: WhitenedStarts?
     /// The logits block, reused from chunk to chunk.
     let logitStorage = LogitStorage()
-    /// The first steps' Gram products, shared by the chunks (nil with whitened starts).
+    /// The first steps' Gram products, shared by the chunks (nil when whitened rows would not fit).
     let gram: GramFirstStep?
 
     init(_ layer: SoftmaxLayer, threads: Int) {
-        errors = Float32LogitErrors(layer)
-        whitening = WhitenedStarts(layer: layer, threads: threads)
-        gram = whitening == nil ? GramFirstStep(layer: layer, errors: errors) : nil
+        let errors = Float32LogitErrors(layer)
+        self.errors = errors
+        whitening = WhitenedStarts(layer: layer, threads: threads, gramErrors: errors)
+        if let whitening {
+            gram = whitening.gramFactors.flatMap { GramFirstStep(layer: layer, errors: errors, whitened: $0) }
+        } else {
+            gram = GramFirstStep(layer: layer, errors: errors)
+        }
     }
 }
 

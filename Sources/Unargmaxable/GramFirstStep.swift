@@ -16,12 +16,15 @@ import LogitKernels
 /// ties to the lower class, as `LogitScan`) does not depend on the order the blocks ran in either.
 /// Products are kept between calls, so the chunks of one run multiply each pair of blocks once.
 ///
-/// Only certified starts come from here: a class that does not lead at w_c by a margin the widest
-/// error bound certifies is searched from w_c as before. Whitened starts are not w_c and have no
-/// such symmetry, so anisotropic layers (see `WhitenedStarts`) do not use this.
+/// Anisotropic layers start from whitened inputs instead, which are a Gram matrix too once the
+/// whitening is factored (`WhitenedGramFactors`): then the rows multiplied are û_j, not w_j.
+///
+/// Only certified starts come from here: a class that does not lead at its start by a margin the
+/// widest error bound certifies, or whose start lies outside the domain, is searched as before.
 final class GramFirstStep: @unchecked Sendable {
-    /// A class certified at x = w_c: a lower bound on its margin there, and its runner-up.
+    /// A class certified at its start: the start, a lower bound on its margin there, and its runner-up.
     struct Start {
+        let witness: [Float]
         let lower: Double
         let runnerUp: Int
     }
@@ -34,9 +37,9 @@ final class GramFirstStep: @unchecked Sendable {
 
     let layer: SoftmaxLayer
     let errors: Float32LogitErrors
+    /// The whitened rows and their error model, or nil for the rows of W (starts x = w_c).
+    let whitened: WhitenedGramFactors?
     private let blockCount: Int
-    /// The smallest and largest weight of each feature: w_c lies in a box domain when these do.
-    private let featureRange: [(lower: Float, upper: Float)]
     private let lock = NSLock()
     /// Whether block pair (I, J), I ≤ J, has been multiplied and merged (row-major, blockCount²).
     private var multiplied: [Bool]
@@ -46,67 +49,78 @@ final class GramFirstStep: @unchecked Sendable {
     private var own: [Float]
 
     /// Nil for layers too small to gain from it.
-    init?(layer: SoftmaxLayer, errors: Float32LogitErrors) {
-        let C = layer.classes, d = layer.dimension
-        guard C >= Self.minimumClasses, d >= 1 else { return nil }
+    init?(layer: SoftmaxLayer, errors: Float32LogitErrors, whitened: WhitenedGramFactors? = nil) {
+        let C = layer.classes
+        guard C >= Self.minimumClasses, layer.dimension >= 1 else { return nil }
         self.layer = layer
         self.errors = errors
+        self.whitened = whitened
         blockCount = (C + Self.blockSize - 1) / Self.blockSize
         multiplied = Array(repeating: false, count: blockCount * blockCount)
         first = Array(repeating: (-.infinity, -1), count: C)
         second = Array(repeating: (-.infinity, -1), count: C)
         own = Array(repeating: .nan, count: C)
-        var range = [(lower: Float, upper: Float)](repeating: (.infinity, -.infinity), count: d)
-        layer.weights.withUnsafeBufferPointer { w in
-            for i in 0..<C {
-                for k in 0..<d {
-                    range[k].lower = min(range[k].lower, w[i * d + k])
-                    range[k].upper = max(range[k].upper, w[i * d + k])
+    }
+
+    /// The classes of `classes` that lead at their own start by a certified margin, with the start
+    /// inside `domain`. Multiplies the block pairs of their Gram rows that no earlier call multiplied.
+    func certifiedStarts(for classes: [Int], threads: Int, domain: InputDomain) -> [Int: Start] {
+        multiplyRows(of: Set(classes.map { $0 / Self.blockSize }), threads: threads)
+        var margins: [Int: (lower: Double, runnerUp: Int)] = [:]
+        lock.withLock {
+            for c in classes {
+                if let margin = certify(c) { margins[c] = margin }
+            }
+        }
+        // Whitened witnesses by one single-threaded product per whole block (in parallel), so their bits
+        // depend neither on the threads nor on which classes of the block were asked for.
+        let blocks = Dictionary(grouping: margins.keys, by: { $0 / Self.blockSize }).sorted { $0.key < $1.key }
+        var witnessBlocks = [[Float]](repeating: [], count: blocks.count)
+        if let whitened {
+            let (C, size) = (layer.classes, Self.blockSize)
+            witnessBlocks.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                FixedPartitionGEMM.forEachGroup(rows: blocks.count, group: 1, threads: threads) { k, _ in
+                    let first = blocks[k].key * size
+                    out[k] = whitened.witnesses(first: first, count: min(size, C - first))
                 }
             }
         }
-        featureRange = range
-    }
-
-    /// Whether every x = w_c lies in `domain` as it is (clipping would change the start).
-    func startsLie(in domain: InputDomain) -> Bool {
-        featureRange.indices.allSatisfy { k in
-            let (lower, upper) = featureRange[k]
-            guard !lower.isNaN, !upper.isNaN else { return false }
-            if let l = domain.lower(k), !(Double(lower) >= l) { return false }
-            if let u = domain.upper(k), !(Double(upper) <= u) { return false }
-            return true
-        }
-    }
-
-    /// The classes of `classes` that lead at their own x = w_c by a certified margin. Multiplies the
-    /// block pairs of their Gram rows that no earlier call multiplied.
-    func certifiedStarts(for classes: [Int], threads: Int) -> [Int: Start] {
-        multiplyRows(of: Set(classes.map { $0 / Self.blockSize }), threads: threads)
         var starts: [Int: Start] = [:]
-        lock.withLock {
-            for c in classes {
-                if let start = certify(c) { starts[c] = start }
+        let d = layer.dimension
+        for (k, (block, members)) in blocks.enumerated() {
+            let first = block * Self.blockSize
+            for c in members {
+                let witness =
+                    whitened == nil
+                    ? layer.weights.row(c) : Array(witnessBlocks[k][((c - first) * d)..<((c - first + 1) * d)])
+                guard domain.contains(witness.map(Double.init)) else { continue }
+                starts[c] = Start(witness: witness, lower: margins[c]!.lower, runnerUp: margins[c]!.runnerUp)
             }
         }
         return starts
     }
 
-    /// `LogitScan`'s owner margin from the merged top two (its first, cheap test only).
-    private func certify(_ c: Int) -> Start? {
+    /// `LogitScan`'s owner margin from the merged top two (its first, cheap test only), with the
+    /// whitened error model when the rows are whitened.
+    private func certify(_ c: Int) -> (lower: Double, runnerUp: Int)? {
         let d = layer.dimension
-        let scale = layer.weights.withUnsafeBufferPointer { w in
-            errors.rowScale(UnsafeBufferPointer(rebasing: w[(c * d)..<((c + 1) * d)]))
+        let bounds: (own: Double, widest: Double)?
+        if let whitened {
+            bounds = whitened.ownerBounds(c)
+        } else {
+            bounds = layer.weights.withUnsafeBufferPointer { w in
+                errors.rowScale(UnsafeBufferPointer(rebasing: w[(c * d)..<((c + 1) * d)]))
+            }.map { (errors.bound(c, $0), errors.largestBound($0)) }
         }
         let (leader, runner) = (first[c], second[c])
-        guard let scale, leader.index >= 0, leader.value.isFinite, own[c] == leader.value,
+        guard let bounds, leader.index >= 0, leader.value.isFinite, own[c] == leader.value,
             runner.index >= 0, runner.value.isFinite
         else { return nil }
         let competitor = leader.index == c ? runner : leader
-        let margin =
-            Double(own[c]) - errors.bound(c, scale) - (Double(competitor.value) + errors.largestBound(scale))
+        let margin = Double(own[c]) - bounds.own - (Double(competitor.value) + bounds.widest)
         guard margin > 0 else { return nil }
-        return Start(lower: LogitScan.shaved(margin), runnerUp: competitor.index)
+        return (LogitScan.shaved(margin), competitor.index)
     }
 
     /// Multiplies and merges every pair (I, J), I ≤ J, with I or J in `rows` not done before.
@@ -150,8 +164,8 @@ final class GramFirstStep: @unchecked Sendable {
         var columnSecondIndex = columnFirstIndex
         var diagonal = [Float](repeating: .nan, count: I == J ? rows : 0)
         logits.withUnsafeMutableBufferPointer { y in
-            layer.weights.withUnsafeBufferPointer { w in
-                (layer.bias ?? []).withUnsafeBufferPointer { b in
+            withRows { w in
+                (whitened?.columnBias ?? layer.bias ?? []).withUnsafeBufferPointer { b in
                     cblas_sgemm(
                         CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(columns), Int32(d), 1,
                         w.baseAddress! + rowBegin * d, Int32(d), w.baseAddress! + columnBegin * d, Int32(d), 0,
@@ -196,6 +210,12 @@ final class GramFirstStep: @unchecked Sendable {
                 offer(columnBegin + j, columnSecond[j], columnSecondIndex[j])
             }
         }
+    }
+
+    /// The rows whose Gram matrix gives the logits: û_j when whitened, else w_j.
+    private func withRows<R>(_ body: (UnsafeBufferPointer<Float>) -> R) -> R {
+        if let whitened { return whitened.rows.withUnsafeBufferPointer(body) }
+        return layer.weights.withUnsafeBufferPointer(body)
     }
 
     /// Merges a candidate into class c's top two: larger values first, ties to the lower class.

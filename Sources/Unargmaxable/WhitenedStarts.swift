@@ -18,6 +18,8 @@ struct WhitenedStarts {
     /// Σ⁻¹ (symmetric, d × d).
     let inverse: [Float]
     let threads: Int
+    /// The same starts up to scale, factored for the symmetric first step (see `WhitenedGramFactors`).
+    let gramFactors: WhitenedGramFactors?
     private let blockSize = 2048
     private var blockStart = -1
     private var block: [Float] = []
@@ -25,7 +27,8 @@ struct WhitenedStarts {
     /// Nil when the layer is not anisotropic enough for whitening to pay (the mean row's squared
     /// norm is below 5 % of the rows' mean squared norm: random layers), has fewer classes than
     /// features, or the covariance cannot be factorised.
-    init?(layer: SoftmaxLayer, threads: Int) {
+    /// With `gramErrors`, also the Gram factors (`gramFactors`), when they fit their memory budget.
+    init?(layer: SoftmaxLayer, threads: Int, gramErrors: Float32LogitErrors? = nil) {
         let C = layer.classes, d = layer.dimension
         guard C > d, d >= 2 else { return nil }
         var mean = [Double](repeating: 0, count: d)
@@ -93,12 +96,18 @@ struct WhitenedStarts {
         var inverse = [Float](repeating: 0, count: d * d)
         for a in 0..<d {
             for b in a..<d {
-                let value = Float(covariance[a * d + b].isFinite ? covariance[a * d + b] : 0)
-                inverse[a * d + b] = value
-                inverse[b * d + a] = value
+                let value = covariance[a * d + b].isFinite ? covariance[a * d + b] : 0
+                covariance[a * d + b] = value
+                covariance[b * d + a] = value
+                inverse[a * d + b] = Float(value)
+                inverse[b * d + a] = Float(value)
             }
         }
         guard inverse.allSatisfy(\.isFinite) else { return nil }
+        gramFactors = gramErrors.flatMap {
+            WhitenedGramFactors(
+                layer: layer, inverseCovariance: covariance, mean: mean, errors: $0, threads: threads)
+        }
         self.layer = layer
         self.threads = threads
         self.mean = mean.map(Float.init)

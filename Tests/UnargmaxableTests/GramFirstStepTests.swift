@@ -34,13 +34,14 @@ struct GramFirstStepTests {
     func sameAsRowByRow(bias: Bool) throws {
         let layer = try Self.layer(bias: bias)
         let gram = try #require(GramFirstStep(layer: layer, errors: Float32LogitErrors(layer)))
-        let starts = gram.certifiedStarts(for: Array(0..<layer.classes), threads: 2)
+        let starts = gram.certifiedStarts(for: Array(0..<layer.classes), threads: 2, domain: .unbounded)
         let scans = Self.rowByRow(layer)
         let certified = Set((0..<layer.classes).filter { scans[$0].ownerMargin > 0 })
         #expect(Set(starts.keys) == certified)
         #expect(certified.count > layer.classes / 2 && certified.count < layer.classes)
         #expect(starts[7] == nil && starts[2050] == nil)
         for (c, start) in starts {
+            #expect(start.witness == layer.weights.row(c))
             #expect(start.runnerUp == scans[c].runnerUp, "class \(c)")
             #expect(abs(start.lower - scans[c].ownerMargin) <= 1e-3 * abs(scans[c].ownerMargin), "class \(c)")
             // Independently: the certified lower bound may not exceed the margin at w_c evaluated in Double.
@@ -50,21 +51,54 @@ struct GramFirstStepTests {
         }
     }
 
-    @Test("the same starts, bit for bit, whatever the chunks, their order and the threads")
-    func deterministic() throws {
-        let layer = try Self.layer(bias: true)
+    /// An anisotropic layer (a shared direction plus correlated noise, with a bias) and its whitened Gram.
+    static func whitenedGram() throws -> (SoftmaxLayer, WhitenedStarts, GramFirstStep) {
+        let plain = try WhitenedStartsTests.anisotropicLayer(classes: 2600, dimension: 32)
+        let bias = (0..<plain.classes).map { Float(($0 * 7919) % 101) / 50 - 1 }
+        let layer = try SoftmaxLayer(weights: plain.weights, bias: bias)
         let errors = Float32LogitErrors(layer)
-        let whole = try #require(GramFirstStep(layer: layer, errors: errors))
-            .certifiedStarts(for: Array(0..<layer.classes), threads: 2)
-        let chunked = try #require(GramFirstStep(layer: layer, errors: errors))
+        let whitening = try #require(WhitenedStarts(layer: layer, threads: 2, gramErrors: errors))
+        let factors = try #require(whitening.gramFactors)
+        return (layer, whitening, try #require(GramFirstStep(layer: layer, errors: errors, whitened: factors)))
+    }
+
+    @Test("whitened rows: most classes certified, at starts along Σ⁻¹(w_c − μ), with margins that hold in Double")
+    func whitened() throws {
+        var (layer, whitening, gram) = try Self.whitenedGram()
+        let starts = gram.certifiedStarts(for: Array(0..<layer.classes), threads: 2, domain: .paperDefault)
+        #expect(starts.count > layer.classes * 3 / 4)
+        for (c, start) in starts {
+            let x = start.witness.map(Double.init)
+            let check = RigorousBounds.witnessLowerBound(layer, class: c, witness: x, domain: .paperDefault)
+            #expect(start.lower > 0 && start.lower <= check.bound * (1 + 1e-12), "class \(c)")
+            let direction = whitening.start(for: c).map(Double.init)
+            let cosine =
+                zip(x, direction).reduce(0) { $0 + $1.0 * $1.1 }
+                / (x.reduce(0) { $0 + $1 * $1 } * direction.reduce(0) { $0 + $1 * $1 }).squareRoot()
+            #expect(cosine > 0.999, "class \(c)")
+        }
+    }
+
+    @Test("the same starts, bit for bit, whatever the chunks, their order and the threads", arguments: [false, true])
+    func deterministic(whitened: Bool) throws {
+        let layer = whitened ? try Self.whitenedGram().0 : try Self.layer(bias: true)
+        func gram() throws -> GramFirstStep {
+            whitened
+                ? try Self.whitenedGram().2
+                : try #require(GramFirstStep(layer: layer, errors: Float32LogitErrors(layer)))
+        }
+        let whole = try gram().certifiedStarts(for: Array(0..<layer.classes), threads: 2, domain: .unbounded)
+        let chunked = try gram()
         var pieces: [Int: GramFirstStep.Start] = [:]
         for begin in stride(from: 0, to: layer.classes, by: 700).reversed() {
             let chunk = Array(begin..<min(layer.classes, begin + 700))
-            pieces.merge(chunked.certifiedStarts(for: chunk, threads: 1)) { a, _ in a }
+            pieces.merge(chunked.certifiedStarts(for: chunk, threads: 1, domain: .unbounded)) { a, _ in a }
         }
-        #expect(pieces.count == whole.count)
+        #expect(pieces.count == whole.count && whole.count > 0)
         for (c, start) in whole {
-            #expect(pieces[c]?.lower == start.lower && pieces[c]?.runnerUp == start.runnerUp, "class \(c)")
+            let piece = pieces[c]
+            #expect(piece?.lower == start.lower && piece?.runnerUp == start.runnerUp, "class \(c)")
+            #expect(piece?.witness == start.witness, "class \(c)")
         }
     }
 
@@ -72,9 +106,12 @@ struct GramFirstStepTests {
     func domain() throws {
         let layer = try Self.layer(bias: false)
         let gram = try #require(GramFirstStep(layer: layer, errors: Float32LogitErrors(layer)))
-        #expect(gram.startsLie(in: .unbounded))
-        #expect(gram.startsLie(in: .paperDefault))
-        #expect(!gram.startsLie(in: InputDomain.box(radius: 1)))
+        let all = Array(0..<layer.classes)
+        let unbounded = gram.certifiedStarts(for: all, threads: 2, domain: .unbounded)
+        #expect(gram.certifiedStarts(for: all, threads: 2, domain: .paperDefault).count == unbounded.count)
+        let small = gram.certifiedStarts(for: all, threads: 2, domain: .box(radius: 2.5))
+        #expect(small.count < unbounded.count)
+        #expect(small.values.allSatisfy { $0.witness.allSatisfy { abs($0) <= 2.5 } })
     }
 
     @Test("a layer large enough for the Gram path: verdicts equal Qhull's, certificates verify exactly")
@@ -86,5 +123,23 @@ struct GramFirstStepTests {
         #expect(report.count(.undecided) == 0)
         #expect(report.indices(.unargmaxable) == (try qhullTruth(layer)))
         #expect(verifyCertificatesExactly(report, layer: layer) == [])
+    }
+
+    @Test("an anisotropic layer large enough for the whitened Gram path: every class decided, every certificate holds")
+    func whitenedDetection() throws {
+        let layer = try Self.whitenedGram().0
+        let report = UnargmaxableDetector.detect(layer)
+        #expect(report.count(.undecided) == 0)
+        let verifier = CertificateVerifier(layer: layer, domain: .paperDefault)
+        let outcomes = verifier.check(report.results.map { ($0.index, $0.certificate!) }, threads: 2)
+        for (result, outcome) in zip(report.results, outcomes) {
+            #expect(outcome == (result.verdict == .argmaxable ? .provesArgmaxable : .provesUnargmaxable))
+        }
+        // The first steps' margins are certified lower bounds: never above the witness's own bound.
+        for result in report.results where result.steps == 1 {
+            guard case .witness(let x) = result.certificate else { continue }
+            let check = RigorousBounds.witnessLowerBound(layer, class: result.index, witness: x, domain: .paperDefault)
+            #expect(result.margin.lower <= check.bound * (1 + 1e-12), "class \(result.index)")
+        }
     }
 }
