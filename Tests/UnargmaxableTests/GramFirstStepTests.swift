@@ -62,7 +62,7 @@ struct GramFirstStepTests {
         return (layer, whitening, try #require(GramFirstStep(layer: layer, errors: errors, whitened: factors)))
     }
 
-    @Test("whitened rows: most classes certified, at starts along Σ⁻¹(w_c − μ), with margins that hold in Double")
+    @Test("whitened rows: most classes certified, at starts along Σ⁻¹(w_c − μ), margins hold in Double")
     func whitened() throws {
         var (layer, whitening, gram) = try Self.whitenedGram()
         let starts = gram.certifiedStarts(for: Array(0..<layer.classes), threads: 2, domain: .paperDefault)
