@@ -13,10 +13,11 @@ import Foundation
 ///     E_jc = ‖û_j‖ (γ_{d+1} ‖û_c‖ + 2u ‖v̂_c‖) + ‖w_j‖ · 2 γ_d ‖R‖_F ‖v̂_c‖
 ///            + γ_{d+1} |β̂_j| + δβ_j + η_c
 ///
-/// (v̂_c = fl(û_c − m̂), u = 2⁻²⁴): the Gram product's rounding, that of the subtraction, of û_j
-/// (|R^T w_j − û_j| ≤ γ_d |R|^T |w_j|, and ‖|R|‖₂ ≤ ‖R‖_F), of the witness
-/// (|x̂_c − R v̂_c| ≤ γ_d |R| |v̂_c|), of β̂_j (δβ_j) and of underflow (η_c). Every term is a product of a class's and an owner's
-/// quantity, so the widest bound of an owner is one sum of maxima, as in `Float32LogitErrors`.
+/// (v̂_c = fl(û_c − m̂), u = 2⁻²⁴): the rounding of the Gram product, of the subtraction,
+/// of û_j (|R^T w_j − û_j| ≤ γ_d |R|^T |w_j|, and ‖|R|‖₂ ≤ ‖R‖_F),
+/// of the witness (|x̂_c − R v̂_c| ≤ γ_d |R| |v̂_c|), of β̂_j (δβ_j) and underflow (η_c).
+/// Every term is a product of a class's and an owner's quantity, so the widest
+/// bound of an owner is one sum of maxima, as in `Float32LogitErrors`.
 struct WhitenedGramFactors: @unchecked Sendable {
     let dimension: Int
     /// R (d × d, row-major, lower triangular), m̂ = fl(R^T μ), the rows û_j (C × d) and β̂_j.
