@@ -207,13 +207,13 @@ struct PreparedLayer {
     let whitening: WhitenedStarts?
     /// The logits block, reused from chunk to chunk.
     let logitStorage = LogitStorage()
-    /// The first steps' Gram products, shared by the chunks (nil when whitened rows would not fit).
+    /// The first steps' Gram products, shared by the chunks.
     let gram: GramFirstStep?
 
     init(_ layer: SoftmaxLayer, threads: Int) {
         let errors = Float32LogitErrors(layer)
         self.errors = errors
-        whitening = WhitenedStarts(layer: layer, threads: threads, gramErrors: errors)
+        whitening = WhitenedStarts(layer: layer, threads: threads, withGram: true)
         if let whitening {
             gram = whitening.gramFactors.flatMap { GramFirstStep(layer: layer, errors: errors, whitened: $0) }
         } else {

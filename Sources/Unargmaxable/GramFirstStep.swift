@@ -16,8 +16,9 @@ import LogitKernels
 /// ties to the lower class, as `LogitScan`) does not depend on the order the blocks ran in either.
 /// Products are kept between calls, so the chunks of one run multiply each pair of blocks once.
 ///
-/// Anisotropic layers start from whitened inputs instead, which are a Gram matrix too once the
-/// whitening is factored (`WhitenedGramFactors`): then the rows multiplied are û_j, not w_j.
+/// Anisotropic layers start from whitened inputs instead, x_o = fl(A w̃_o), whose logits are
+/// symmetric too (`WhitenedGramFactors`): then a block row's products P_I = fl(W̃_I A) are formed once
+/// and multiplied by the centred blocks W̃_J.
 ///
 /// Only certified starts come from here: a class that does not lead at its start by a margin the
 /// widest error bound certifies, or whose start lies outside the domain, is searched as before.
@@ -37,7 +38,7 @@ final class GramFirstStep: @unchecked Sendable {
 
     let layer: SoftmaxLayer
     let errors: Float32LogitErrors
-    /// The whitened rows and their error model, or nil for the rows of W (starts x = w_c).
+    /// The whitening and its error model, or nil for starts x = w_c.
     let whitened: WhitenedGramFactors?
     private let blockCount: Int
     private let lock = NSLock()
@@ -65,49 +66,39 @@ final class GramFirstStep: @unchecked Sendable {
     /// The classes of `classes` that lead at their own start by a certified margin, with the start
     /// inside `domain`. Multiplies the block pairs of their Gram rows that no earlier call multiplied.
     func certifiedStarts(for classes: [Int], threads: Int, domain: InputDomain) -> [Int: Start] {
-        multiplyRows(of: Set(classes.map { $0 / Self.blockSize }), threads: threads)
-        var margins: [Int: (lower: Double, runnerUp: Int)] = [:]
+        let starts = multiplyRows(of: Set(classes.map { $0 / Self.blockSize }), threads: threads)
+        let d = layer.dimension
+        var certified: [Int: Start] = [:]
         lock.withLock {
             for c in classes {
-                if let margin = certify(c) { margins[c] = margin }
-            }
-        }
-        // Whitened witnesses by one single-threaded product per whole block (in parallel), so their bits
-        // depend neither on the threads nor on which classes of the block were asked for.
-        let blocks = Dictionary(grouping: margins.keys, by: { $0 / Self.blockSize }).sorted { $0.key < $1.key }
-        var witnessBlocks = [[Float]](repeating: [], count: blocks.count)
-        if let whitened {
-            let (C, size) = (layer.classes, Self.blockSize)
-            witnessBlocks.withUnsafeMutableBufferPointer { out in
-                nonisolated(unsafe) let out = out
-                FixedPartitionGEMM.forEachGroup(rows: blocks.count, group: 1, threads: threads) { k, _ in
-                    let first = blocks[k].key * size
-                    out[k] = whitened.witnesses(first: first, count: min(size, C - first))
-                }
-            }
-        }
-        var starts: [Int: Start] = [:]
-        let d = layer.dimension
-        for (k, (block, members)) in blocks.enumerated() {
-            let first = block * Self.blockSize
-            for c in members {
+                let block = c / Self.blockSize, row = c - block * Self.blockSize
                 let witness =
-                    whitened == nil
-                    ? layer.weights.row(c) : Array(witnessBlocks[k][((c - first) * d)..<((c - first + 1) * d)])
-                guard domain.contains(witness.map(Double.init)) else { continue }
-                starts[c] = Start(witness: witness, lower: margins[c]!.lower, runnerUp: margins[c]!.runnerUp)
+                    starts[block].map { Array($0[(row * d)..<((row + 1) * d)]) } ?? layer.weights.row(c)
+                guard let (lower, runnerUp) = certify(c, start: witness),
+                    domain.contains(witness.map(Double.init))
+                else { continue }
+                certified[c] = Start(witness: witness, lower: lower, runnerUp: runnerUp)
             }
         }
-        return starts
+        return certified
     }
 
     /// `LogitScan`'s owner margin from the merged top two (its first, cheap test only), with the
     /// whitened error model when the rows are whitened.
-    private func certify(_ c: Int) -> (lower: Double, runnerUp: Int)? {
+    private func certify(_ c: Int, start: [Float]) -> (lower: Double, runnerUp: Int)? {
         let d = layer.dimension
         let bounds: (own: Double, widest: Double)?
         if let whitened {
-            bounds = whitened.ownerBounds(c)
+            let centred = layer.weights.withUnsafeBufferPointer { w in
+                (0..<d).reduce(0.0) { sum, k in
+                    let v = Double(w[c * d + k] - whitened.mean[k])
+                    return sum + v * v
+                }
+            }
+            let product = start.reduce(0.0) { $0 + Double($1) * Double($1) }
+            bounds = whitened.ownerBounds(
+                centredNorm: centred.squareRoot() * (1 + 1e-12), productNorm: product.squareRoot() * (1 + 1e-12),
+                absBias: abs(Double(layer.bias?[c] ?? 0)))
         } else {
             bounds = layer.weights.withUnsafeBufferPointer { w in
                 errors.rowScale(UnsafeBufferPointer(rebasing: w[(c * d)..<((c + 1) * d)]))
@@ -123,34 +114,59 @@ final class GramFirstStep: @unchecked Sendable {
         return (LogitScan.shaved(margin), competitor.index)
     }
 
-    /// Multiplies and merges every pair (I, J), I ≤ J, with I or J in `rows` not done before.
-    private func multiplyRows(of rows: Set<Int>, threads: Int) {
-        var pairs: [(Int, Int)] = []
+    /// Multiplies and merges every pair (I, J), I ≤ J, with I or J in `rows` not done before, one task
+    /// per block row I (its products P_I formed once). Returns the starts of `rows` when whitened (their
+    /// rows of P; each is multiplied by its own diagonal pair, which only `rows` asks for).
+    private func multiplyRows(of rows: Set<Int>, threads: Int) -> [Int: [Float]] {
+        var columnsOfRow: [Int: [Int]] = [:]
         lock.withLock {
             for I in rows.sorted() {
                 for J in 0..<blockCount {
-                    let pair = (min(I, J), max(I, J))
-                    if !multiplied[pair.0 * blockCount + pair.1] {
-                        multiplied[pair.0 * blockCount + pair.1] = true
-                        pairs.append(pair)
+                    let (low, high) = (min(I, J), max(I, J))
+                    if !multiplied[low * blockCount + high] {
+                        multiplied[low * blockCount + high] = true
+                        columnsOfRow[low, default: []].append(high)
                     }
                 }
             }
         }
-        guard !pairs.isEmpty else { return }
-        let workers = max(1, min(threads, pairs.count))
-        let tasks = pairs
-        FixedPartitionGEMM.forEachGroup(rows: workers, group: 1, threads: threads) { worker, _ in
-            var logits = LogitStorage.uninitialised(Self.blockSize * Self.blockSize)
-            for k in stride(from: worker, to: tasks.count, by: workers) {
-                self.multiply(tasks[k].0, tasks[k].1, into: &logits)
+        // Whitened starts are rows of P: a block asked for again (its pairs all done) still forms them.
+        if whitened != nil {
+            for I in rows where columnsOfRow[I] == nil { columnsOfRow[I] = [] }
+        }
+        // Longest rows first, handed out one at a time, so two workers finish together.
+        let tasks = columnsOfRow.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
+        guard !tasks.isEmpty else { return [:] }
+        let next = TaskCounter()
+        let starts = LockedStarts()
+        let workers = max(1, min(threads, tasks.count))
+        FixedPartitionGEMM.forEachGroup(rows: workers, group: 1, threads: threads) { _, _ in
+            let size = Self.blockSize, d = self.layer.dimension
+            var logits = LogitStorage.uninitialised(size * size)
+            var products = self.whitened == nil ? [] : LogitStorage.uninitialised(size * d)
+            var centred = products
+            while let k = next.take(below: tasks.count) {
+                let (I, columns) = (tasks[k].key, tasks[k].value)
+                if let whitened = self.whitened {
+                    let count = min(size, self.layer.classes - I * size)
+                    centred.withUnsafeMutableBufferPointer { c in
+                        whitened.centre(self.layer, first: I * size, count: count, into: c.baseAddress!)
+                        products.withUnsafeMutableBufferPointer { p in
+                            whitened.products(of: c.baseAddress!, count: count, into: p.baseAddress!)
+                        }
+                    }
+                    if rows.contains(I) { starts.set(I, Array(products[0..<(count * d)])) }
+                }
+                for J in columns { self.multiply(I, J, products: products, centred: &centred, into: &logits) }
             }
         }
+        return starts.value
     }
 
-    /// One block product W_I W_Jᵀ, scanned along its rows (I's classes) and, off the diagonal, down its
-    /// columns (J's classes); the results merged under the lock.
-    private func multiply(_ I: Int, _ J: Int, into logits: inout [Float]) {
+    /// One block product (W_I W_Jᵀ, or P_I W̃_Jᵀ when whitened), scanned along its rows (I's classes)
+    /// and, off the diagonal, down its columns (J's classes); the results merged under the lock.
+    /// `centred` is scratch for W̃_J.
+    private func multiply(_ I: Int, _ J: Int, products: [Float], centred: inout [Float], into logits: inout [Float]) {
         let (C, d, size) = (layer.classes, layer.dimension, Self.blockSize)
         let (rowBegin, columnBegin) = (I * size, J * size)
         let rows = min(size, C - rowBegin), columns = min(size, C - columnBegin)
@@ -163,13 +179,25 @@ final class GramFirstStep: @unchecked Sendable {
         var columnFirstIndex = [Int](repeating: -1, count: columnFirst.count)
         var columnSecondIndex = columnFirstIndex
         var diagonal = [Float](repeating: .nan, count: I == J ? rows : 0)
+        if let whitened {
+            centred.withUnsafeMutableBufferPointer {
+                whitened.centre(layer, first: columnBegin, count: columns, into: $0.baseAddress!)
+            }
+        }
         logits.withUnsafeMutableBufferPointer { y in
-            withRows { w in
-                (whitened?.columnBias ?? layer.bias ?? []).withUnsafeBufferPointer { b in
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(columns), Int32(d), 1,
-                        w.baseAddress! + rowBegin * d, Int32(d), w.baseAddress! + columnBegin * d, Int32(d), 0,
-                        y.baseAddress, Int32(columns))
+            layer.weights.withUnsafeBufferPointer { w in
+                (layer.bias ?? []).withUnsafeBufferPointer { b in
+                    products.withUnsafeBufferPointer { p in
+                        centred.withUnsafeBufferPointer { c in
+                            let (left, right) =
+                                whitened == nil
+                                ? (w.baseAddress! + rowBegin * d, w.baseAddress! + columnBegin * d)
+                                : (p.baseAddress!, c.baseAddress!)
+                            cblas_sgemm(
+                                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(columns), Int32(d), 1,
+                                left, Int32(d), right, Int32(d), 0, y.baseAddress, Int32(columns))
+                        }
+                    }
                     let columnBias = b.isEmpty ? nil : b.baseAddress! + columnBegin
                     for r in 0..<rows {
                         unargmax_top_two_scan(y.baseAddress! + r * columns, columnBias, 0, columns, &rowTops[r])
@@ -212,12 +240,6 @@ final class GramFirstStep: @unchecked Sendable {
         }
     }
 
-    /// The rows whose Gram matrix gives the logits: û_j when whitened, else w_j.
-    private func withRows<R>(_ body: (UnsafeBufferPointer<Float>) -> R) -> R {
-        if let whitened { return whitened.rows.withUnsafeBufferPointer(body) }
-        return layer.weights.withUnsafeBufferPointer(body)
-    }
-
     /// Merges a candidate into class c's top two: larger values first, ties to the lower class.
     private func offer(_ c: Int, _ value: Float, _ index: Int) {
         func precedes(_ v: Float, _ i: Int, _ other: (value: Float, index: Int)) -> Bool {
@@ -231,4 +253,27 @@ final class GramFirstStep: @unchecked Sendable {
             second[c] = (value, index)
         }
     }
+}
+
+/// Hands out task numbers 0, 1, 2, … to workers.
+private final class TaskCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+
+    func take(below count: Int) -> Int? {
+        lock.withLock {
+            guard next < count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+}
+
+/// The whitened starts of the asked-for block rows, filled by the workers.
+private final class LockedStarts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var starts: [Int: [Float]] = [:]
+
+    func set(_ block: Int, _ rows: [Float]) { lock.withLock { starts[block] = rows } }
+    var value: [Int: [Float]] { lock.withLock { starts } }
 }

@@ -18,7 +18,7 @@ struct WhitenedStarts {
     /// Σ⁻¹ (symmetric, d × d).
     let inverse: [Float]
     let threads: Int
-    /// The same starts up to scale, factored for the symmetric first step (see `WhitenedGramFactors`).
+    /// The same starts up to scale, for the symmetric first step (see `WhitenedGramFactors`).
     let gramFactors: WhitenedGramFactors?
     private let blockSize = 2048
     private var blockStart = -1
@@ -27,8 +27,8 @@ struct WhitenedStarts {
     /// Nil when the layer is not anisotropic enough for whitening to pay (the mean row's squared
     /// norm is below 5 % of the rows' mean squared norm: random layers), has fewer classes than
     /// features, or the covariance cannot be factorised.
-    /// With `gramErrors`, also the Gram factors (`gramFactors`), when they fit their memory budget.
-    init?(layer: SoftmaxLayer, threads: Int, gramErrors: Float32LogitErrors? = nil) {
+    /// With `withGram`, also the factors of the symmetric first step (`gramFactors`).
+    init?(layer: SoftmaxLayer, threads: Int, withGram: Bool = false) {
         let C = layer.classes, d = layer.dimension
         guard C > d, d >= 2 else { return nil }
         var mean = [Double](repeating: 0, count: d)
@@ -104,10 +104,7 @@ struct WhitenedStarts {
             }
         }
         guard inverse.allSatisfy(\.isFinite) else { return nil }
-        gramFactors = gramErrors.flatMap {
-            WhitenedGramFactors(
-                layer: layer, inverseCovariance: covariance, mean: mean, errors: $0, threads: threads)
-        }
+        gramFactors = withGram ? WhitenedGramFactors(layer: layer, inverseCovariance: covariance, mean: mean) : nil
         self.layer = layer
         self.threads = threads
         self.mean = mean.map(Float.init)

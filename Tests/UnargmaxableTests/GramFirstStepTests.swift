@@ -57,7 +57,7 @@ struct GramFirstStepTests {
         let bias = (0..<plain.classes).map { Float(($0 * 7919) % 101) / 50 - 1 }
         let layer = try SoftmaxLayer(weights: plain.weights, bias: bias)
         let errors = Float32LogitErrors(layer)
-        let whitening = try #require(WhitenedStarts(layer: layer, threads: 2, gramErrors: errors))
+        let whitening = try #require(WhitenedStarts(layer: layer, threads: 2, withGram: true))
         let factors = try #require(whitening.gramFactors)
         return (layer, whitening, try #require(GramFirstStep(layer: layer, errors: errors, whitened: factors)))
     }
