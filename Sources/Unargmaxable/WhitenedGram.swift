@@ -4,19 +4,22 @@ import Foundation
 /// Whitened starts as a Gram matrix, so anisotropic layers get the symmetric first step too, at no
 /// memory cost.
 ///
-/// With A = s Σ⁻¹ (symmetric, Float32; s a global scale) and centred rows w̃_k = fl(w_k − μ̂), the start
-/// of class o is its own row of P = fl(W̃ A): x̂_o = p̂_o = fl(A w̃_o). At x̂_o the logits are
-/// w_k · p̂_o + b_k = w̃_k · p̂_o + μ̂ · p̂_o − ε_k · p̂_o + b_k (ε_k the rounding of w̃_k), and μ̂ · p̂_o is
-/// the same for every k, so it cancels in every margin. Since A is symmetric, w̃_k · A w̃_o is symmetric
-/// in (k, o): the product of block rows P_I W̃_J^T gives I's classes their logits along its rows and
-/// J's classes theirs down its columns. With e_i = p̂_i − A w̃_i (‖e_i‖ ≤ γ_d ‖A‖_F ‖w̃_i‖), a scanned
-/// logit fl(fl(p̂_o · w̃_k) + b_k) or fl(fl(p̂_k · w̃_o) + b_k) differs from w̃_k · p̂_o + b_k − ε_k · p̂_o by at most
+/// With A = s Σ⁻¹ (symmetric, Float32; s a global scale) and centred rows w̃_k = fl(w_k − μ̂),
+/// the start of class o is its own row of P = fl(W̃ A): x̂_o = p̂_o = fl(A w̃_o).
+/// At x̂_o the logits are w_k · p̂_o + b_k = w̃_k · p̂_o + μ̂ · p̂_o − ε_k · p̂_o + b_k
+/// (ε_k the rounding of w̃_k), and μ̂ · p̂_o is the same for every k: it cancels in every margin.
+/// Since A is symmetric, w̃_k · A w̃_o is symmetric in (k, o): the product of block rows
+/// P_I W̃_J^T gives I's classes their logits along its rows and J's classes theirs down its
+/// columns. With e_i = p̂_i − A w̃_i (‖e_i‖ ≤ γ_d ‖A‖_F ‖w̃_i‖), a scanned logit
+/// fl(fl(p̂_o · w̃_k) + b_k) or fl(fl(p̂_k · w̃_o) + b_k) differs from
+/// w̃_k · p̂_o + b_k − ε_k · p̂_o by at most
 ///
-///     E_ko = γ_{d+1} (‖p̂_o‖ ‖w̃_k‖ + ‖p̂_k‖ ‖w̃_o‖ + |b_k|) + 2 γ_d ‖A‖_F ‖w̃_k‖ ‖w̃_o‖
-///            + 2u ‖w̃_k‖ ‖p̂_o‖ + η
+///     E_ko = γ_{d+1} (‖p̂_o‖ ‖w̃_k‖ + ‖p̂_k‖ ‖w̃_o‖ + |b_k|)
+///            + 2 γ_d ‖A‖_F ‖w̃_k‖ ‖w̃_o‖ + 2u ‖w̃_k‖ ‖p̂_o‖ + η
 ///
-/// (u = 2⁻²⁴, η for underflow): a sum of products of a k-quantity and an o-quantity, so an owner's
-/// widest bound is one sum of maxima (with ‖p̂_k‖ ≤ (1 + γ_d) ‖A‖_F ‖w̃_k‖), as in `Float32LogitErrors`.
+/// (u = 2⁻²⁴, η for underflow): a sum of products of a k-quantity and an o-quantity, so an
+/// owner's widest bound is one sum of maxima (with ‖p̂_k‖ ≤ (1 + γ_d) ‖A‖_F ‖w̃_k‖), as in
+/// `Float32LogitErrors`.
 struct WhitenedGramFactors: @unchecked Sendable {
     let dimension: Int
     /// A (d × d, row-major, exactly symmetric) and μ̂.
