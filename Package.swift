@@ -120,7 +120,7 @@ let package = Package(
             name: "SystemLibraryTests",
             dependencies: ["CGMP", "CFLINT", "CQhull", "CGLPK", "CBLAS", "BLASRuntime", "CZlib"]),
         .testTarget(name: "ExactArithmeticTests", dependencies: ["ExactArithmetic"]),
-        .testTarget(name: "RegionCountingTests", dependencies: ["RegionCounting", "ExactArithmetic"]),
+        .testTarget(name: "RegionCountingTests", dependencies: ["RegionCounting", "ExactArithmetic", "CFLINT"]),
         .testTarget(name: "LinearProgrammingTests", dependencies: ["LinearProgramming"]),
         .testTarget(name: "ConvexHullsTests", dependencies: ["ConvexHulls"]),
         .testTarget(name: "LayerFormatsTests", dependencies: ["PythonFixtures", "LayerFormats"]),

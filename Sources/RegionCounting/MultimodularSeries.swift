@@ -8,7 +8,7 @@ import Foundation
 ///
 /// Why: the exact product ∏(1 + i t) costs C·D big-integer steps on numbers of up to ~10⁵ bits —
 /// hours at (C, D) = (128256, 4096). Modulo one prime p > D + 1, every step is a power series of
-/// length D + 1, and FLINT's series division and exponential cost Õ(D):
+/// length D + 1, and Newton series division and exponential (NewtonSeries.swift) cost Õ(D):
 ///
 ///     Σ_{i<C} e^{i t} = (e^{C t} − 1) / (e^t − 1)            → power sums p_j = Σ_{i<C} i^j
 ///     log ∏(1 + i t)   = Σ_{j≥1} (−1)^{j−1} p_j t^j / j
@@ -94,7 +94,9 @@ enum MultimodularSeries {
 struct SeriesScratch {
     let length: Int
     var numerator: [UInt], denominator: [UInt], quotient: [UInt], logarithm: [UInt], result: [UInt]
-    var factorials: [UInt], inverseFactorials: [UInt]
+    var factorials: [UInt], inverseFactorials: [UInt], reciprocals: [UInt]
+    /// The Newton iterations' own buffers (FLINT 2.9's series functions are slower at these lengths).
+    let workspace: SeriesWorkspace
 
     init(length: Int) {
         self.length = length
@@ -106,6 +108,8 @@ struct SeriesScratch {
         result = zeros
         factorials = zeros
         inverseFactorials = zeros
+        reciprocals = zeros
+        workspace = SeriesWorkspace(capacity: length)
     }
 
     /// e_0 … e_{length−1} of 1, …, C − 1 modulo `prime`.
@@ -136,7 +140,7 @@ struct SeriesScratch {
         numerator.withUnsafeBufferPointer { a in
             denominator.withUnsafeBufferPointer { b in
                 quotient.withUnsafeMutableBufferPointer { q in
-                    _nmod_poly_div_series(q.baseAddress, a.baseAddress, n, b.baseAddress, n, n, modulus)
+                    workspace.divide(q.baseAddress!, a.baseAddress!, by: b.baseAddress!, length: n, modulus: modulus)
                 }
             }
         }
@@ -146,9 +150,14 @@ struct SeriesScratch {
             let value = mul(quotient[j], factorials[j - 1])
             logarithm[j] = j % 2 == 1 ? value : (value == 0 ? 0 : p - value)
         }
+        // 1/k = (k − 1)! · (1/k!) for the exponential's integrals.
+        for k in 1..<n { reciprocals[k] = mul(factorials[k - 1], inverseFactorials[k]) }
         logarithm.withUnsafeBufferPointer { h in
-            result.withUnsafeMutableBufferPointer { f in
-                _nmod_poly_exp_series(f.baseAddress, h.baseAddress, n, n, modulus)
+            reciprocals.withUnsafeBufferPointer { r in
+                result.withUnsafeMutableBufferPointer { f in
+                    workspace.exponential(
+                        f.baseAddress!, h.baseAddress!, length: n, reciprocals: r.baseAddress!, modulus: modulus)
+                }
             }
         }
         return Array(result[0..<n])
