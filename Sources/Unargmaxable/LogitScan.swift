@@ -21,7 +21,9 @@ struct Float32LogitErrors: @unchecked Sendable {
     let gamma: Double
     let dimension: Int
 
-    init(_ layer: SoftmaxLayer) {
+    /// With `extraGamma`, every class's error grows by extraGamma ‖w_i‖₂ ‖x‖₂ (and underflow by
+    /// 2⁻¹²⁶ ‖x‖₁): the rounding of rows that stand in for others (see `CenteredLayer`).
+    init(_ layer: SoftmaxLayer, extraGamma: Double = 0) {
         let d = layer.dimension
         norms = layer.weights.withUnsafeBufferPointer { w in
             (0..<layer.classes).map { i in
@@ -34,7 +36,7 @@ struct Float32LogitErrors: @unchecked Sendable {
         maxNorm = norms.max() ?? 0
         maxAbsBias = absBias.max() ?? 0
         maxL1Norm = maxNorm * Double(d).squareRoot() * (1 + 1e-12)
-        gamma = RigorousBounds.gamma(d + 1, unitRoundoff: 0x1p-24) * 1.01
+        gamma = RigorousBounds.gamma(d + 1, unitRoundoff: 0x1p-24) * 1.01 + extraGamma
         dimension = d
     }
 
@@ -49,7 +51,7 @@ struct Float32LogitErrors: @unchecked Sendable {
         let xNorm = squared.squareRoot() * (1 + 1e-12)
         let largest = (maxNorm * xNorm + maxAbsBias) * (1 + 4 * gamma)
         guard largest.isFinite, largest < Double(Float.greatestFiniteMagnitude) / 2 else { return nil }
-        let absolute = 0x1p-126 * (3 * Double(dimension) + 3 + l1 + maxL1Norm) * 1.01
+        let absolute = 0x1p-126 * (3 * Double(dimension) + 3 + 2 * l1 + maxL1Norm) * 1.01
         return RowErrorScale(perNorm: gamma * xNorm, gamma: gamma, absolute: absolute)
     }
 

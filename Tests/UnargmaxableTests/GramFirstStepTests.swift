@@ -135,6 +135,11 @@ struct GramFirstStepTests {
         for (result, outcome) in zip(report.results, outcomes) {
             #expect(outcome == (result.verdict == .argmaxable ? .provesArgmaxable : .provesUnargmaxable))
         }
+        // The verifier checks this anisotropic head on centred rows; a witness given to the wrong class
+        // must still fail.
+        #expect(CenteredLayer(layer) != nil)
+        let swapped = (0..<50).map { (index: $0, certificate: report.results[$0 + 1].certificate!) }
+        #expect(verifier.check(swapped, threads: 2).allSatisfy { $0 != .provesArgmaxable })
         // The first steps' margins are certified lower bounds: never above the witness's own bound.
         for result in report.results where result.steps == 1 {
             guard case .witness(let x) = result.certificate else { continue }
