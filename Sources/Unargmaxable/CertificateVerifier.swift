@@ -255,10 +255,11 @@ public struct CertificateVerifier: Sendable {
 
 /// A layer's rows minus their mean, w̃_k = fl(w_k − μ̂), for certifying margins of anisotropic heads.
 ///
-/// Margins are differences, (w_c − w_k) · x + b_c − b_k = (w̃_c − w̃_k) · x + b_c − b_k + (ε_k − ε_c) · x with
-/// ε the rounding of the centring (|ε_k| ≤ 2u |w̃_k|), so the centred rows certify the same margins with
-/// error bounds in ‖w̃_k‖ instead of ‖w_k‖ — far smaller when most rows share a direction (real LLM
-/// heads), where the plain bound cannot certify thin margins that the centred one can. The ε term is
+/// Margins are differences,
+/// (w_c − w_k) · x + b_c − b_k = (w̃_c − w̃_k) · x + b_c − b_k + (ε_k − ε_c) · x,
+/// with ε the rounding of the centring (|ε_k| ≤ 2u |w̃_k|), so the centred rows certify the same
+/// margins with error bounds in ‖w̃_k‖ instead of ‖w_k‖ — far smaller when most rows share a
+/// direction (real LLM heads), where the plain bound cannot certify thin margins. The ε term is
 /// covered by 2u added to the error model's γ.
 struct CenteredLayer {
     let layer: SoftmaxLayer
