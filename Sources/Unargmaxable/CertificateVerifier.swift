@@ -122,6 +122,11 @@ public struct CertificateVerifier: Sendable {
                 inBinary64.append(k)
             }
         }
+        let nearStarts = witnessesNearFirstStarts(single.map { certificates[$0] }, threads: threads)
+        single = zip(single, nearStarts).filter { k, proven in
+            if proven { outcomes[k] = .provesArgmaxable }
+            return !proven
+        }.map(\.0)
         for (k, proven) in zip(single, witnessMarginsByFloat32(single.map { certificates[$0] }, threads: threads)) {
             if proven { outcomes[k] = .provesArgmaxable } else { inBinary64.append(k) }
         }
@@ -130,6 +135,46 @@ public struct CertificateVerifier: Sendable {
             outcomes[k] = outcome
         }
         return outcomes
+    }
+
+    /// Whether each witness certifiably makes its class the strict argmax because it lies close to the
+    /// detectors' own first start of that class (false: not settled here).
+    ///
+    /// Most witnesses are the first braid-reflect starts (w_c, or the whitened start), whose margins the
+    /// symmetric Gram product certifies for half a GEMM (`GramFirstStep`). The verifier forms those starts
+    /// itself and certifies their margins m(s_c) ≥ ℓ; the margin m(x) = min_k (w_c − w_k) · x + b_c − b_k
+    /// is Lipschitz with constant max_k ‖w_c − w_k‖ ≤ ‖w_c‖ + max_k ‖w_k‖, so a witness x proves its class
+    /// when ℓ − (‖w_c‖ + max ‖w_k‖) ‖x − s_c‖ > 0 (nothing is trusted from the certificate but x; on the
+    /// machine that wrote it, x = s_c bit for bit). Others go to the direct evaluation.
+    private func witnessesNearFirstStarts(
+        _ entries: [(index: Int, certificate: Certificate)], threads: Int
+    ) -> [Bool] {
+        guard entries.count >= GramFirstStep.minimumClasses else { return entries.map { _ in false } }
+        let prepared = PreparedLayer(layer, threads: threads)
+        guard let gram = prepared.gram else { return entries.map { _ in false } }
+        let d = layer.dimension, norms = prepared.errors.norms, maxNorm = prepared.errors.maxNorm
+        var proven = [Bool](repeating: false, count: entries.count)
+        // In chunks, so only one chunk's starts are held at a time (the products are shared).
+        let order = entries.indices.sorted { entries[$0].index < entries[$1].index }
+        for begin in stride(from: 0, to: order.count, by: UnargmaxableDetector.defaultChunkSize) {
+            let chunk = order[begin..<min(order.count, begin + UnargmaxableDetector.defaultChunkSize)]
+            let starts = gram.certifiedStarts(
+                for: chunk.map { entries[$0].index }, threads: threads, domain: .unbounded)
+            for k in chunk {
+                guard case .witness(let x) = entries[k].certificate, let start = starts[entries[k].index] else {
+                    continue
+                }
+                var distance = 0.0
+                for j in 0..<d {
+                    let r = x[j] - Double(start.witness[j])  // exact up to one rounding
+                    distance += r * r
+                }
+                let lipschitz = (norms[entries[k].index] + maxNorm) * (1 + 1e-12)
+                let slack = lipschitz * distance.squareRoot() * (1 + 1e-9)  // covers the sum's rounding, d < 10⁶
+                proven[k] = distance.isFinite && start.lower - slack > start.lower * 1e-15
+            }
+        }
+        return proven
     }
 
     /// Whether each witness (float32 coordinates) certifiably makes its class the strict argmax, by

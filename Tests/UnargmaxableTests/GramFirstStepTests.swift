@@ -138,8 +138,18 @@ struct GramFirstStepTests {
         // The verifier checks this anisotropic head on centred rows; a witness given to the wrong class
         // must still fail.
         #expect(CenteredLayer(layer) != nil)
-        let swapped = (0..<50).map { (index: $0, certificate: report.results[$0 + 1].certificate!) }
+        // Enough witnesses for the verifier's own symmetric first starts: each one given to the next
+        // class must fail, and each one moved by an ulp must still hold (the certified-distance path).
+        let C = layer.classes
+        let swapped = (0..<C).map { (index: $0, certificate: report.results[($0 + 1) % C].certificate!) }
         #expect(verifier.check(swapped, threads: 2).allSatisfy { $0 != .provesArgmaxable })
+        let nudged = report.results.map { result -> (index: Int, certificate: Certificate) in
+            guard case .witness(var x) = result.certificate! else { return (result.index, result.certificate!) }
+            x[0] = Double(Float(x[0]).nextUp)
+            return (result.index, .witness(x))
+        }
+        let nudgedOutcomes = verifier.check(nudged, threads: 2)
+        #expect(zip(report.results, nudgedOutcomes).allSatisfy { $0.verdict != .argmaxable || $1 == .provesArgmaxable })
         // The first steps' margins are certified lower bounds: never above the witness's own bound.
         for result in report.results where result.steps == 1 {
             guard case .witness(let x) = result.certificate else { continue }
