@@ -140,11 +140,12 @@ public struct CertificateVerifier: Sendable {
     /// Whether each witness certifiably makes its class the strict argmax because it lies close to the
     /// detectors' own first start of that class (false: not settled here).
     ///
-    /// Most witnesses are the first braid-reflect starts (w_c, or the whitened start), whose margins the
-    /// symmetric Gram product certifies for half a GEMM (`GramFirstStep`). The verifier forms those starts
-    /// itself and certifies their margins m(s_c) ≥ ℓ; the margin m(x) = min_k (w_c − w_k) · x + b_c − b_k
-    /// is Lipschitz with constant max_k ‖w_c − w_k‖ ≤ ‖w_c‖ + max_k ‖w_k‖, so a witness x proves its class
-    /// when ℓ − (‖w_c‖ + max ‖w_k‖) ‖x − s_c‖ > 0 (nothing is trusted from the certificate but x; on the
+    /// Most witnesses are the first braid-reflect starts (w_c, or the whitened start), whose margins
+    /// the symmetric Gram product certifies for half a GEMM (`GramFirstStep`). The verifier forms those
+    /// starts itself and certifies their margins m(s_c) ≥ ℓ. The margin
+    /// m(x) = min_k (w_c − w_k) · x + b_c − b_k is Lipschitz with constant
+    /// max_k ‖w_c − w_k‖ ≤ ‖w_c‖ + max_k ‖w_k‖, so a witness x proves its class when
+    /// ℓ − (‖w_c‖ + max ‖w_k‖) ‖x − s_c‖ > 0: nothing is trusted from the certificate but x (on the
     /// machine that wrote it, x = s_c bit for bit). Others go to the direct evaluation.
     private func witnessesNearFirstStarts(
         _ entries: [(index: Int, certificate: Certificate)], threads: Int
