@@ -58,7 +58,7 @@ struct BraidReflectSearch {
         var seen = [Set<Int>](repeating: [], count: slots)
         var whitened = whitening
         var next = 0, finished = 0
-        if let gram, classes.count >= GramFirstStep.minimumClasses {
+        if let gram, classes.count >= GramFirstStep.minimumClasses, gram.pays(threads: threads) {
             // Classes that win at their start with a certified margin need no row of their own
             // (`load` skips them).
             for (c, start) in gram.certifiedStarts(for: classes, threads: threads, domain: domain) {

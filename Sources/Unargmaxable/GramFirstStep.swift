@@ -48,6 +48,10 @@ final class GramFirstStep: @unchecked Sendable {
     private var first: [(value: Float, index: Int)]
     private var second: [(value: Float, index: Int)]
     private var own: [Float]
+    /// Whether most classes lead at their start (see `pays`), once known.
+    private var mostLead: Bool?
+    /// Classes sampled by `pays`.
+    static let sampleSize = 256
 
     /// Nil for layers too small to gain from it.
     init?(layer: SoftmaxLayer, errors: Float32LogitErrors, whitened: WhitenedGramFactors? = nil) {
@@ -61,6 +65,50 @@ final class GramFirstStep: @unchecked Sendable {
         first = Array(repeating: (-.infinity, -1), count: C)
         second = Array(repeating: (-.infinity, -1), count: C)
         own = Array(repeating: .nan, count: C)
+    }
+
+    /// Whether the symmetric step pays on this layer: it does when most classes lead at their start
+    /// (then they need no row of their own); when few do, the search computes their first step again
+    /// and the half GEMM spent here is lost. Decided once from `sampleSize` classes spread over the
+    /// layer (a fixed sample, so every chunk and shard decides alike) by one row-by-row product: about
+    /// sampleSize / C of a GEMM.
+    func pays(threads: Int) -> Bool {
+        if let known = lock.withLock({ mostLead }) { return known }
+        let C = layer.classes, d = layer.dimension, count = min(C, Self.sampleSize)
+        let sample = (0..<count).map { $0 * C / count }
+        var inputs = [Float](repeating: 0, count: count * d)
+        layer.weights.withUnsafeBufferPointer { w in
+            for (r, c) in sample.enumerated() {
+                for k in 0..<d { inputs[r * d + k] = w[c * d + k] }
+            }
+        }
+        if let whitened {
+            var starts = [Float](repeating: 0, count: count * d)
+            inputs.withUnsafeMutableBufferPointer { rows in
+                for r in 0..<count {
+                    for k in 0..<d { rows[r * d + k] = rows[r * d + k] - whitened.mean[k] }
+                }
+                starts.withUnsafeMutableBufferPointer { out in
+                    nonisolated(unsafe) let (rows, out) = (rows, out)
+                    FixedPartitionGEMM.forEachGroup(rows: 1, group: 1, threads: threads) { _, _ in
+                        whitened.products(of: rows.baseAddress!, count: count, into: out.baseAddress!)
+                    }
+                }
+            }
+            inputs = starts
+        }
+        var block = LogitBlock(layer: layer, errors: errors, threads: threads, inputs: count)
+        var leaders = 0
+        for begin in stride(from: 0, to: count, by: block.capacity) {
+            let rows = min(block.capacity, count - begin)
+            let scans = block.scan(
+                inputs: Array(inputs[(begin * d)..<((begin + rows) * d)]), rows: rows,
+                owners: Array(sample[begin..<(begin + rows)]))
+            leaders += zip(scans, sample[begin..<(begin + rows)]).filter { $0.argmax == $1 }.count
+        }
+        let result = 2 * leaders >= count
+        lock.withLock { mostLead = result }
+        return result
     }
 
     /// The classes of `classes` that lead at their own start by a certified margin, with the start

@@ -102,6 +102,16 @@ struct GramFirstStepTests {
         }
     }
 
+    @Test("used where most classes lead at their start, not where a large bias decides almost everywhere")
+    func pays() throws {
+        let layer = try Self.layer(bias: true)
+        #expect(try #require(GramFirstStep(layer: layer, errors: Float32LogitErrors(layer))).pays(threads: 2))
+        let biased = try SoftmaxLayer(weights: layer.weights, bias: layer.bias!.map { $0 * 1000 })
+        #expect(!(try #require(GramFirstStep(layer: biased, errors: Float32LogitErrors(biased))).pays(threads: 2)))
+        let (whitened, _, gram) = try Self.whitenedGram()
+        #expect(whitened.classes >= GramFirstStep.minimumClasses && gram.pays(threads: 1))
+    }
+
     @Test("starts outside the domain are not used: clipping would change them")
     func domain() throws {
         let layer = try Self.layer(bias: false)
