@@ -311,24 +311,13 @@ struct CenteredLayer {
     let layer: SoftmaxLayer
     let errors: Float32LogitErrors
 
-    /// Nil unless the mean row is long enough to matter (the test `WhitenedStarts` uses): then a copy
-    /// of W would buy nothing.
+    /// Nil unless most rows share a direction (`RowMoments.sharesDirection`, the test `WhitenedStarts`
+    /// uses): otherwise a copy of W would buy nothing.
     init?(_ original: SoftmaxLayer) {
         let C = original.classes, d = original.dimension
-        guard C >= 2 else { return nil }
-        var mean = [Double](repeating: 0, count: d)
-        var meanSquaredNorm = 0.0
-        original.weights.withUnsafeBufferPointer { w in
-            for i in 0..<C {
-                for j in 0..<d {
-                    mean[j] += Double(w[i * d + j])
-                    meanSquaredNorm += Double(w[i * d + j]) * Double(w[i * d + j])
-                }
-            }
-        }
-        for j in 0..<d { mean[j] /= Double(C) }
-        guard mean.reduce(0, { $0 + $1 * $1 }) >= 0.05 * meanSquaredNorm / Double(C) else { return nil }
-        let shift = mean.map(Float.init)
+        let moments = RowMoments(original)
+        guard C >= 2, moments.sharesDirection else { return nil }
+        let shift = moments.mean.map(Float.init)
         let values = original.weights.withUnsafeBufferPointer { w in
             (0..<(C * d)).map { w[$0] - shift[$0 % d] }
         }

@@ -137,15 +137,9 @@ final class GramFirstStep: @unchecked Sendable {
         let d = layer.dimension
         let bounds: (own: Double, widest: Double)?
         if let whitened {
-            let centred = layer.weights.withUnsafeBufferPointer { w in
-                (0..<d).reduce(0.0) { sum, k in
-                    let v = Double(w[c * d + k] - whitened.mean[k])
-                    return sum + v * v
-                }
-            }
             let product = start.reduce(0.0) { $0 + Double($1) * Double($1) }
             bounds = whitened.ownerBounds(
-                centredNorm: centred.squareRoot() * (1 + 1e-12), productNorm: product.squareRoot() * (1 + 1e-12),
+                centredNorm: whitened.centredNorms[c], productNorm: product.squareRoot() * (1 + 1e-12),
                 absBias: abs(Double(layer.bias?[c] ?? 0)))
         } else {
             bounds = layer.weights.withUnsafeBufferPointer { w in

@@ -65,3 +65,30 @@ public enum SoftmaxLayerError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// The mean row and the rows' mean squared norm of a layer, from one pass over W.
+struct RowMoments {
+    let mean: [Double]
+    let meanSquaredNorm: Double
+
+    init(_ layer: SoftmaxLayer) {
+        let C = layer.classes, d = layer.dimension
+        var mean = [Double](repeating: 0, count: d)
+        var squared = 0.0
+        layer.weights.withUnsafeBufferPointer { w in
+            for i in 0..<C {
+                for j in 0..<d {
+                    let v = Double(w[i * d + j])
+                    mean[j] += v
+                    squared += v * v
+                }
+            }
+        }
+        self.mean = mean.map { $0 / Double(C) }
+        meanSquaredNorm = squared / Double(C)
+    }
+
+    /// Whether most rows share a direction: the mean row's squared norm is at least 5 % of the rows'
+    /// mean squared norm (real embedding heads; random layers are far below).
+    var sharesDirection: Bool { mean.reduce(0) { $0 + $1 * $1 } >= 0.05 * meanSquaredNorm }
+}

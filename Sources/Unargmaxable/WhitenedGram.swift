@@ -27,31 +27,31 @@ struct WhitenedGramFactors: @unchecked Sendable {
     let mean: [Float]
     /// ‖A‖_F, the largest ‖w̃_k‖ and |b_k|, all rounded up.
     let frobenius: Double
+    /// ‖w̃_k‖ of every class, rounded up.
+    let centredNorms: [Double]
     let maxCentredNorm: Double
     let maxAbsBias: Double
     let gammaSum: Double
     let gammaProduct: Double
     let underflow: Double
 
-    /// From Σ⁻¹ (d × d, Double, symmetric) and the mean row; nil when a product might overflow.
-    init?(layer: SoftmaxLayer, inverseCovariance: [Double], mean: [Double]) {
+    /// From Σ⁻¹ (d × d, Double, symmetric) and the rows' moments; nil when a product might overflow.
+    init?(layer: SoftmaxLayer, inverseCovariance: [Double], moments: RowMoments) {
         let C = layer.classes, d = layer.dimension
         var trace = 0.0
         for a in 0..<d { trace += inverseCovariance[a * d + a] }
-        let meanFloat = mean.map(Float.init)
-        var maxCentred = 0.0, meanSquaredNorm = 0.0
-        layer.weights.withUnsafeBufferPointer { w in
-            for k in 0..<C {
-                var centred = 0.0
+        let meanFloat = moments.mean.map(Float.init), meanSquaredNorm = moments.meanSquaredNorm
+        // ‖w̃_k‖ for the error bounds, with w̃ = fl(w − μ̂) exactly as `centre` forms it.
+        let centredNorms = layer.weights.withUnsafeBufferPointer { w in
+            (0..<C).map { k in
+                var squared = 0.0
                 for j in 0..<d {
                     let v = Double(w[k * d + j] - meanFloat[j])
-                    centred += v * v
-                    meanSquaredNorm += Double(w[k * d + j]) * Double(w[k * d + j])
+                    squared += v * v
                 }
-                maxCentred = max(maxCentred, centred)
+                return squared.squareRoot() * (1 + 1e-12)
             }
         }
-        meanSquaredNorm /= Double(C)
         guard trace > 0, meanSquaredNorm > 0 else { return nil }
         // s makes ‖x_o‖ about ‖w_o‖ on average: E‖Σ⁻¹(w − μ)‖² = trace Σ⁻¹.
         let scale = (meanSquaredNorm / trace).squareRoot()
@@ -66,7 +66,8 @@ struct WhitenedGramFactors: @unchecked Sendable {
             }
         }
         self.frobenius = frobenius.squareRoot() * (1 + 1e-12)
-        maxCentredNorm = maxCentred.squareRoot() * (1 + 1e-12)
+        self.centredNorms = centredNorms
+        maxCentredNorm = centredNorms.max() ?? 0
         maxAbsBias = layer.bias.map { $0.map { abs(Double($0)) }.max() ?? 0 } ?? 0
         let huge = Double(Float.greatestFiniteMagnitude) / 16
         guard matrix.allSatisfy(\.isFinite), self.frobenius.isFinite,

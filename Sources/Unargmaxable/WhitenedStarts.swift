@@ -31,23 +31,9 @@ struct WhitenedStarts {
     init?(layer: SoftmaxLayer, threads: Int, withGram: Bool = false) {
         let C = layer.classes, d = layer.dimension
         guard C > d, d >= 2 else { return nil }
-        var mean = [Double](repeating: 0, count: d)
-        var meanSquaredNorm = 0.0
-        layer.weights.withUnsafeBufferPointer { w in
-            for i in 0..<C {
-                var norm = 0.0
-                for j in 0..<d {
-                    let v = Double(w[i * d + j])
-                    mean[j] += v
-                    norm += v * v
-                }
-                meanSquaredNorm += norm
-            }
-        }
-        for j in 0..<d { mean[j] /= Double(C) }
-        meanSquaredNorm /= Double(C)
-        let meanNorm = mean.reduce(0) { $0 + $1 * $1 }
-        guard meanNorm >= 0.05 * meanSquaredNorm else { return nil }
+        let rowMoments = RowMoments(layer)
+        guard rowMoments.sharesDirection else { return nil }
+        let mean = rowMoments.mean
         // Σ from centred rows, block by block (float32 GEMMs accumulating into one d × d matrix):
         // centring first matters, since E[wwᵀ] − μμᵀ cancels catastrophically when the mean is large.
         // Two fixed lanes (blocks alternate between them), each one single-threaded GEMM per block,
@@ -104,7 +90,8 @@ struct WhitenedStarts {
             }
         }
         guard inverse.allSatisfy(\.isFinite) else { return nil }
-        gramFactors = withGram ? WhitenedGramFactors(layer: layer, inverseCovariance: covariance, mean: mean) : nil
+        gramFactors =
+            withGram ? WhitenedGramFactors(layer: layer, inverseCovariance: covariance, moments: rowMoments) : nil
         self.layer = layer
         self.threads = threads
         self.mean = mean.map(Float.init)
